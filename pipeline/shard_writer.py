@@ -1,0 +1,176 @@
+"""Per-language Parquet shards, written to a temporary folder and renamed when all are done.
+
+Layout: `DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet` (hive-style, so pyarrow,
+DuckDB and `datasets` see a `lang` partition). A language gets
+M = ceil(documents / shard_rows) shards and a document goes to shard
+hash(id) mod M, so shards hold `shard_rows` rows on average (hash-assigned:
+a binomial spread, a few percent over for the largest). Each shard is one
+GroupByKey group, sorted by id so that reruns write identical files.
+
+Nothing appears under DIR until every shard is written: shards go to
+`DIR/_temporary/<run>/`, then one finalising step renames them, writes
+`_stats.json`, removes the temporary folder and writes `_SUCCESS` last.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import os
+import tempfile
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from .corpus_stats import LanguageStats, build_stats
+from .records import Document
+
+SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False, metadata={"doc": "WARC-Record-ID"}),
+        pa.field("url", pa.string(), metadata={"doc": "WARC-Target-URI"}),
+        pa.field("date", pa.timestamp("s", tz="UTC"), metadata={"doc": "WARC-Date; null if unparseable"}),
+        pa.field("text", pa.string(), nullable=False, metadata={"doc": "paragraphs joined by \\n"}),
+        pa.field("lang", pa.string(), nullable=False),
+        pa.field("lang_score", pa.float32(), nullable=False),
+        pa.field("n_paragraphs", pa.int32(), nullable=False),
+        pa.field("n_paragraphs_extracted", pa.int32(), nullable=False, metadata={"doc": "before dedup"}),
+        pa.field("n_chars", pa.int32(), nullable=False),
+        pa.field("source", pa.string(), metadata={"doc": "input file"}),
+    ]
+)
+STATS_FILE, SUCCESS_FILE, TEMP_DIR = "_stats.json", "_SUCCESS", "_temporary"
+
+
+def parse_warc_date(value: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # e.g. ClueWeb09's "2008-10-294T05:21:46-0700"
+
+
+def to_row(doc: Document) -> dict:
+    return {
+        "id": doc.id,
+        "url": doc.url,
+        "date": parse_warc_date(doc.date),
+        "text": doc.text,
+        "lang": doc.lang,
+        "lang_score": doc.lang_score,
+        "n_paragraphs": doc.text.count("\n") + 1,
+        "n_paragraphs_extracted": doc.n_paragraphs_extracted,
+        "n_chars": len(doc.text),
+        "source": doc.source,
+    }
+
+
+def shard_path(lang: str, index: int, total: int) -> str:
+    return f"lang={lang}/part-{index:05d}-of-{total:05d}.parquet"
+
+
+def shard_of(doc_id: str, n_shards: int) -> int:
+    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % n_shards
+
+
+def write_parquet(docs: list[Document], path: str) -> None:
+    """Write one shard to any Beam filesystem path (via a local file: pyarrow needs seek)."""
+    table = pa.Table.from_pylist([to_row(d) for d in sorted(docs, key=lambda d: d.id)], schema=SCHEMA)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = os.path.join(tmp, "shard.parquet")
+        pq.write_table(table, local, compression="zstd", row_group_size=2000)
+        with open(local, "rb") as src, FileSystems.create(path) as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(chunk)
+
+
+def _ensure_parent(path: str) -> None:
+    """Object stores have no folders; a local rename needs its target's."""
+    if "://" not in path:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+
+
+class _WriteShard(beam.DoFn):
+    def __init__(self, output: str, temp_dir: str):
+        self.output, self.temp_dir = output, temp_dir
+
+    def process(self, element):
+        (lang, index, total), docs = element
+        relative = shard_path(lang, index, total)
+        temp = FileSystems.join(self.temp_dir, relative)
+        write_parquet(list(docs), temp)
+        yield lang, temp, FileSystems.join(self.output, relative)
+
+
+class _Finalize(beam.DoFn):
+    """Runs once, after every shard is written (its inputs are side inputs)."""
+
+    def __init__(self, output: str, temp_dir: str, config: dict):
+        self.output, self.temp_dir, self.config = output, temp_dir, config
+        # The run's folder sits in DIR/_temporary; one run writes a DIR at a time.
+        self.temp_root = FileSystems.join(output, TEMP_DIR)
+
+    def process(self, _, written, lang_totals, counters):
+        shards: dict[str, int] = {}
+        for lang, temp, final in sorted(written):
+            _ensure_parent(final)
+            if FileSystems.exists(temp):  # a retried finalise finds it already moved
+                FileSystems.rename([temp], [final])
+            shards[lang] = shards.get(lang, 0) + 1
+        stats = build_stats(lang_totals, shards, counters, self.config)
+        _write_text(FileSystems.join(self.output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
+        if FileSystems.exists(self.temp_root):
+            FileSystems.delete([self.temp_root])
+        _write_text(FileSystems.join(self.output, SUCCESS_FILE), "")
+        yield stats
+
+
+def _write_text(path: str, text: str) -> None:
+    _ensure_parent(path)
+    with FileSystems.create(path) as f:
+        f.write(text.encode("utf-8"))
+
+
+class WriteCorpus(beam.PTransform):
+    """Documents -> shards, `_stats.json` and `_SUCCESS` under `output`.
+
+    `counters` is a PCollection of (name, total) drop counts for `_stats.json`.
+    Returns a one-element PCollection holding the stats dict.
+    """
+
+    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, config: dict):
+        super().__init__()
+        self.output, self.temp_dir, self.shard_rows = output, temp_dir, shard_rows
+        self.counters, self.config = counters, config
+
+    def expand(self, docs):
+        lang_totals = docs | "LanguageStats" >> LanguageStats()
+        n_shards = lang_totals | "ShardCount" >> beam.MapTuple(
+            lambda lang, t: (lang, max(1, math.ceil(t[0] / self.shard_rows)))
+        )
+        written = (
+            docs
+            | "AssignShard" >> beam.Map(_keyed_by_shard, n_shards=beam.pvalue.AsDict(n_shards))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteShard(self.output, self.temp_dir))
+        )
+        return (
+            docs.pipeline
+            | "Once" >> beam.Create([None])
+            | "Finalize"
+            >> beam.ParDo(
+                _Finalize(self.output, self.temp_dir, self.config),
+                written=beam.pvalue.AsList(written),
+                lang_totals=beam.pvalue.AsDict(lang_totals),
+                counters=beam.pvalue.AsDict(self.counters),
+            )
+        )
+
+
+def _keyed_by_shard(doc: Document, n_shards: dict[str, int]):
+    total = n_shards[doc.lang]
+    return (doc.lang, shard_of(doc.id, total), total), doc

@@ -1,0 +1,108 @@
+"""The per-record stages as DoFns: thin wiring around the pure functions.
+
+Each DoFn counts under its own namespace (read, extract, length, lid) and
+has a `counts` output; see counting.py. Models and child processes are
+created in `setup`, once per DoFn instance, never per bundle.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .counting import CountingDoFn
+from .extract_text import html_to_text, to_document
+from .inputs import open_input
+from .language_id import LanguageIdentifier, identify
+from .length_filter import long_enough
+from .records import Document, RawRecord
+from .sandbox import Sandbox, SandboxTimeout
+from .warc_reader import read_records
+
+log = logging.getLogger(__name__)
+
+
+class ReadRecords(CountingDoFn):
+    """file path -> RawRecord for each HTML 200 response / WET conversion."""
+
+    namespace = "read"
+
+    def __init__(self, max_payload_bytes: int):
+        self.max_payload_bytes = max_payload_bytes
+
+    def process(self, path: str):
+        self.count("files")
+        try:
+            stream = open_input(path)
+        except Exception as exc:  # missing file, HTTP error, no credentials...
+            self.count("filtered:unopenable_file")
+            log.warning("%s: cannot open, %s: %s", path, type(exc).__name__, exc)
+            return
+        with stream:
+            yield from read_records(stream, path, self.max_payload_bytes, self.count)
+
+
+class ExtractText(CountingDoFn):
+    """RawRecord -> Document: trafilatura on HTML (time-limited), WET text as is."""
+
+    namespace = "extract"
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+
+    def setup(self):
+        self._html_to_text = Sandbox(html_to_text, self.timeout) if self.timeout > 0 else html_to_text
+
+    def teardown(self):
+        if isinstance(self._html_to_text, Sandbox):
+            self._html_to_text.close()
+
+    def process(self, record: RawRecord):
+        if record.is_text:
+            text = record.payload.decode("utf-8", errors="replace")
+        else:
+            text = self._extract(record)
+        doc = to_document(record, text, self.count)
+        if doc is not None:
+            yield doc
+
+    def _extract(self, record: RawRecord) -> str | None:
+        try:
+            text, charset_rule = self._html_to_text(record.payload, record.content_type, record.url)
+        except SandboxTimeout:
+            self.count("filtered:timeout")
+            log.warning("%s@%s: extraction took over %gs, skipped", record.source, record.offset, self.timeout)
+            return None
+        except Exception as exc:  # trafilatura/lxml on a hostile page, or the child died
+            self.count("filtered:extraction_error")
+            log.warning("%s@%s: extraction failed, %s", record.source, record.offset, exc)
+            return None
+        self.count(f"charset:{charset_rule}")
+        return text
+
+
+class FilterMinChars(CountingDoFn):
+    namespace = "length"
+
+    def __init__(self, min_chars: int):
+        self.min_chars = min_chars
+
+    def process(self, doc: Document):
+        if long_enough(doc, self.min_chars, self.count):
+            yield doc
+
+
+class IdentifyLanguage(CountingDoFn):
+    """Document -> Document with `lang`, kept when confident and wanted."""
+
+    namespace = "lid"
+
+    def __init__(self, model_path: str | None, threshold: float, languages: frozenset[str]):
+        self.model_path, self.threshold, self.languages = model_path, threshold, languages
+
+    def setup(self):
+        self._identifier = LanguageIdentifier(self.model_path)
+
+    def process(self, doc: Document):
+        labelled = identify(doc, self._identifier, self.threshold, self.languages, self.count)
+        if labelled is not None:
+            yield labelled
