@@ -19,6 +19,7 @@ import zlib
 from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from .counting import Count, no_count
 from .records import RawRecord
@@ -50,6 +51,10 @@ def read_records(
                 if result is not None:
                     yield result
         except Exception as exc:  # warcio raises a variety of errors on junk
+            if not seen_any and isinstance(exc, ArchiveLoadFailed):
+                count("filtered:not_warc")  # "Unknown archive format" on the first line
+                log.warning("%s: not a WARC file, %s", source, exc)
+                return
             broken_at = offset
             count("filtered:unreadable")
             log.warning("%s@%s: unreadable record, %s: %s", source, offset, type(exc).__name__, exc)

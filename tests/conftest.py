@@ -1,0 +1,55 @@
+"""Shared fixtures: paths to the bundled sample and the real broken WARCs, one pipeline run."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_WARC = ROOT / "sample" / "sample.warc.gz"
+SAMPLE_WET = ROOT / "sample" / "sample.warc.wet.gz"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def read_corpus(output: Path):
+    """(rows sorted by id, stats) of an xlmr-corpus output."""
+    table = ds.dataset(str(output), format="parquet", partitioning="hive").to_table()
+    rows = sorted(table.to_pylist(), key=lambda r: r["id"])
+    stats = json.loads((output / "_stats.json").read_text())
+    return rows, stats
+
+
+@pytest.fixture(scope="session")
+def sample_corpus(tmp_path_factory):
+    """One run of the whole pipeline over the sample WARC and WET (1 worker)."""
+    from xlmr.pipeline.corpus import run
+
+    out = tmp_path_factory.mktemp("corpus") / "out"
+    run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out)])
+    return out
+
+
+@pytest.fixture
+def broken_files(tmp_path):
+    """Real files cut or spoiled the ways downloads and crawls break."""
+    whole = SAMPLE_WARC.read_bytes()[:300_000]  # cut inside a record
+    spoiled = bytearray(whole)
+    spoiled[150_000:150_050] = b"\0" * 50  # inside a gzip member in the middle
+    files = {
+        "truncated_gzip.warc.gz": whole,
+        "corrupt_member.warc.gz": bytes(spoiled),
+        "empty.warc.gz": b"",
+        "not_a_warc.warc.gz": gzip.compress(b"<html>this is not a WARC file</html>\n" * 20),
+        "plain_text.warc": b"hello, not a warc\n" * 20,
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    for name in ("resiliparse_clipped.warc.gz", "resiliparse_clueweb09-ja_quirk.warc.gz",
+                 "warcio_example-iana.org-chunked.warc", "warcio_example.warc.gz"):
+        shutil.copy(DATA / name, tmp_path / name)
+    return tmp_path
