@@ -33,7 +33,7 @@ SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False, metadata={"doc": "WARC-Record-ID"}),
         pa.field("url", pa.string(), metadata={"doc": "WARC-Target-URI"}),
-        pa.field("date", pa.timestamp("s", tz="UTC"), metadata={"doc": "WARC-Date; null if unparseable"}),
+        pa.field("date", pa.timestamp("ms", tz="UTC"), metadata={"doc": "WARC-Date; null if unparseable"}),
         pa.field("text", pa.string(), nullable=False, metadata={"doc": "paragraphs joined by \\n"}),
         pa.field("lang", pa.string(), nullable=False),
         pa.field("lang_score", pa.float32(), nullable=False),

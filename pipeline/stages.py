@@ -41,6 +41,9 @@ class ReadRecords(CountingDoFn):
             yield from read_records(stream, path, self.max_payload_bytes, self.count)
 
 
+_FAILED = object()
+
+
 class ExtractText(CountingDoFn):
     """RawRecord -> Document: trafilatura on HTML (time-limited), WET text as is."""
 
@@ -61,21 +64,24 @@ class ExtractText(CountingDoFn):
             text = record.payload.decode("utf-8", errors="replace")
         else:
             text = self._extract(record)
+            if text is _FAILED:
+                return
         doc = to_document(record, text, self.count)
         if doc is not None:
             yield doc
 
-    def _extract(self, record: RawRecord) -> str | None:
+    def _extract(self, record: RawRecord):
+        """The page's text, None if it has none, or _FAILED (counted)."""
         try:
             text, charset_rule = self._html_to_text(record.payload, record.content_type, record.url)
         except SandboxTimeout:
             self.count("filtered:timeout")
             log.warning("%s@%s: extraction took over %gs, skipped", record.source, record.offset, self.timeout)
-            return None
+            return _FAILED
         except Exception as exc:  # trafilatura/lxml on a hostile page, or the child died
             self.count("filtered:extraction_error")
             log.warning("%s@%s: extraction failed, %s", record.source, record.offset, exc)
-            return None
+            return _FAILED
         self.count(f"charset:{charset_rule}")
         return text
 

@@ -53,3 +53,23 @@ def broken_files(tmp_path):
                  "warcio_example-iana.org-chunked.warc", "warcio_example.warc.gz"):
         shutil.copy(DATA / name, tmp_path / name)
     return tmp_path
+
+
+def split_warc(source: Path, out_dir: Path, n_files: int, seed: int | None = None) -> list[Path]:
+    """Deal the gzip members (records) of a WARC round-robin into n files, optionally shuffled."""
+    import random
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = source.read_bytes()
+    with open(source, "rb") as f:
+        iterator = ArchiveIterator(f)
+        offsets = [iterator.offset for _ in iterator] + [len(data)]
+    members = [data[a:b] for a, b in zip(offsets, offsets[1:])]
+    if seed is not None:
+        random.Random(seed).shuffle(members)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"part-{i}.warc.gz" for i in range(n_files)]
+    for i, path in enumerate(paths):
+        path.write_bytes(b"".join(members[i::n_files]))
+    return paths

@@ -1,0 +1,52 @@
+"""`xlmr-corpus` flags: help, wrong flags named with the right ones, the printed table."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SAMPLE_WET
+from xlmr.pipeline.cli import main
+from xlmr.pipeline.options import CorpusOptions
+
+
+def test_help_documents_every_flag(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    flags = ["--input", "--crawl", "--crawl-format", "--max-files", "--output", "--overwrite", "--min-chars",
+             "--lid-threshold", "--lid-model", "--languages", "--shard-rows", "--max-html-bytes",
+             "--extract-timeout", "--direct_num_workers"]
+    assert all(f in text for f in flags)
+    assert len(CorpusOptions(["--output", "x"]).get_all_options(current_only=True)) == 13
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--input", "x", "--output", "o", "--min-char", "5"], "did you mean --min-chars?"),
+        (["--input", "x", "--output", "o", "--lid-threshold", "1.5"], "outside [0, 1); expected e.g. 0.5"),
+        (["--input", "x", "--output", "o", "--shard-rows", "0"], "not a positive integer"),
+        (["--input", "x"], "--output DIR is required"),
+        (["--output", "o"], "nothing to read"),
+        (["--output", "o", "--crawl", "2024-10"], "expected the form CC-MAIN-2024-10"),
+        (["--output", "o", "--input", "/no/such/*.warc.gz"], "matches no file"),
+    ],
+)
+def test_wrong_flags_say_what_would_be_right(argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_module_entry_point_prints_the_table(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "xlmr.pipeline", "--input", str(SAMPLE_WET), "--output", str(out),
+         "--min-chars", "0"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "lang" in result.stdout and "total" in result.stdout
+    assert f"{out}/_stats.json" in result.stdout
