@@ -8,7 +8,6 @@ before any worker starts.
 from __future__ import annotations
 
 import gzip
-import io
 import re
 import urllib.request
 from typing import BinaryIO
@@ -47,8 +46,9 @@ def read_manifest(path: str) -> list[str]:
         data = raw.read()
     if path.endswith(".gz"):
         data = gzip.decompress(data)
-    lines = io.StringIO(data.decode("utf-8")).read().split()
-    return [line if "://" in line else CC_BASE + line for line in lines]
+    # CommonCrawl lists paths relative to its bucket; URLs and local paths stay.
+    lines = data.decode("utf-8").split()
+    return [line if "://" in line or line.startswith("/") else CC_BASE + line for line in lines]
 
 
 def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str]:
