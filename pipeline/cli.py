@@ -9,7 +9,7 @@ import sys
 from apache_beam.io.filesystems import FileSystems
 
 from .corpus import OutputExistsError, run
-from .corpus_stats import format_table
+from .corpus_stats import format_funnel, format_table
 from .options import CorpusOptions
 
 EPILOG = """\
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"xlmr-corpus: error: {exc}", file=sys.stderr)
         return 2
     output = stats["config"]["flags"]["output"]
+    print(format_funnel(stats), end="\n\n")
     print(format_table(stats))
     print(f"\nshards: {FileSystems.join(output, 'lang=<code>')}/*.parquet")
     print(f"stats:  {FileSystems.join(output, '_stats.json')}")

@@ -64,3 +64,20 @@ def format_table(stats: dict) -> str:
         f"{'':>8}"
     )
     return "\n".join(lines)
+
+
+# (label, counter) of the drop funnel, in stage order.
+FUNNEL = (
+    ("records read", "read:records"),
+    ("HTML 200 / WET text", "read:passed"),
+    ("extracted", "extract:passed"),
+    ("after paragraph dedup", "dedup:passed"),
+    ("after min length", "length:passed"),
+    ("after language ID", "lid:passed"),
+)
+
+
+def format_funnel(stats: dict) -> str:
+    """Documents left after each stage, one line each."""
+    counters = stats["counters"]
+    return "\n".join(f"{label:<24}{counters.get(name, 0):>10,}" for label, name in FUNNEL)

@@ -48,5 +48,6 @@ def test_module_entry_point_prints_the_table(tmp_path):
          "--min-chars", "0"],
         capture_output=True, text=True, check=True,
     )
+    assert "records read" in result.stdout and "after language ID" in result.stdout
     assert "lang" in result.stdout and "total" in result.stdout
     assert f"{out}/_stats.json" in result.stdout
