@@ -16,32 +16,23 @@ from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentP
 from .language_codes import PRESETS
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer; expected e.g. 20000")
-    return number
+def _checked(convert, ok, problem: str):
+    """An argparse type: `convert`, then reject values failing `ok` with `problem`."""
+
+    def parse(value: str):
+        number = convert(value)
+        if not ok(number):
+            raise argparse.ArgumentTypeError(f"{value} {problem}")
+        return number
+
+    parse.__name__ = convert.__name__  # argparse names it in "invalid int value"
+    return parse
 
 
-def _non_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; expected 0 or more")
-    return number
-
-
-def _probability(value: str) -> float:
-    number = float(value)
-    if not 0.0 <= number < 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is outside [0, 1); expected e.g. 0.5")
-    return number
-
-
-def _seconds(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; expected seconds, 0 to disable")
-    return number
+_positive_int = _checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
+_non_negative_int = _checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
+_probability = _checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
+_seconds = _checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
 
 
 def _flag(parser, name: str, **kwargs) -> None:
