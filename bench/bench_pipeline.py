@@ -3,18 +3,20 @@
 Measures documents per second (input HTML records / wall time) of three ways to
 process the same files, side by side:
 
-  bare        one process, no Beam, no dedup: read_records -> html_to_text
-              (in-process, no sandbox) -> LanguageIdentifier().predict on
-              every non-empty text
+  bare        one process, no Beam pipeline, no dedup: read_records ->
+              html_to_text (in-process, no sandbox) ->
+              LanguageIdentifier().predict on every non-empty text
   pipeline-1w xlmr-corpus's run() on the DirectRunner, 1 worker (in_memory):
               extraction sandbox, paragraph dedup, Parquet writing included
   pipeline-2w the same with 2 workers (multi_processing)
 
 Each one runs in a fresh Python subprocess, so interpreter start, imports and
-the LID model load are counted the same way for all three; the table shows that
-process wall time and, beside it, the time measured inside the child (from
-before its first project import to the end). With --repeat R the three run in
-turn R times and the median is reported.
+the LID model load are counted the same way for all three. The table shows
+that process's wall time and, beside it, the time measured inside the child
+(from before its first project import to the end), the CPU time of its
+process tree, the CPU time the rest of the machine used meanwhile (a high value
+means a disturbed timing), and the runner the DirectRunner picked. With
+--repeat R the three run in turn R times and the medians are reported.
 
 The input is built once under WORK_DIR/input from sample/sample.warc.gz: every
 response with its request and metadata records, round-robin over --files gzip
@@ -34,7 +36,9 @@ import argparse
 import hashlib
 import io
 import json
+import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -210,12 +214,34 @@ def bare_loop(files: list[str]) -> dict:
     return {"docs": docs, "texts": texts}
 
 
+class _Messages(logging.Handler):
+    """Keeps the messages logged to it."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def pipeline_run(argv: list[str]) -> dict:
-    """xlmr-corpus's run(argv); docs are the HTML records it read."""
+    """xlmr-corpus's run(argv); docs are the HTML records it read.
+
+    Also reports which runner the DirectRunner picked: it tries Prism first
+    (downloading its binary when it can) and falls back to the FnApiRunner,
+    the one that --direct_num_workers and --direct_running_mode configure.
+    """
     from xlmr.pipeline.corpus import run
 
+    logger, seen = logging.getLogger("apache_beam.runners.direct.direct_runner"), _Messages()
+    logger.setLevel(logging.INFO)
+    logger.addHandler(seen)
     stats = run(argv)
-    return {"docs": stats["counters"]["read:passed"], "kept": stats["totals"]["documents"]}
+    tried_prism = any("with PrismRunner" in m for m in seen.messages)
+    fell_back = any("falling back" in m.lower() for m in seen.messages)
+    runner = "Prism" if tried_prism and not fell_back else "FnApi"
+    return {"docs": stats["counters"]["read:passed"], "kept": stats["totals"]["documents"], "runner": runner}
 
 
 def child_main() -> None:
@@ -236,16 +262,34 @@ def child_command(config: str, files: list[Path], output: Path) -> list[str]:
     return [sys.executable, "-c", code, "pipeline", "--input", *paths, "--output", str(output), "--overwrite", *flags]
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of the waited-for children of this process (and theirs), so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat; NaN elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def time_child(command: list[str]) -> dict:
-    """Run one child; its result plus `wall_s`, the process's wall time."""
-    start = time.perf_counter()
+    """Run one child; its result plus wall time, its CPU time and the rest of the machine's."""
+    start, cpu, busy = time.perf_counter(), _children_cpu_s(), _machine_busy_s()
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    cpu, busy = _children_cpu_s() - cpu, _machine_busy_s() - busy
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         sys.exit(f"child failed (exit {proc.returncode}): {' '.join(command[:4])} ...")
-    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "wall_s": wall}
+    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "wall_s": wall, "cpu_s": cpu, "other_cpu_s": busy - cpu}
 
 
 def measure(files: list[Path], work_dir: Path, repeat: int) -> dict[str, list[dict]]:
@@ -255,8 +299,9 @@ def measure(files: list[Path], work_dir: Path, repeat: int) -> dict[str, list[di
         for config in CONFIGS:
             result = time_child(child_command(config, files, work_dir / f"output-{config}"))
             runs[config].append(result)
-            print(f"  repeat {r + 1}/{repeat} {config:<12} {result['docs']} docs  "
-                  f"{result['wall_s']:7.2f}s wall  {result['inner_s']:7.2f}s in child", flush=True)
+            print(f"  repeat {r + 1}/{repeat} {config:<12} {result['docs']} docs {result['wall_s']:7.2f}s wall "
+                  f"{result['inner_s']:7.2f}s in child {result['cpu_s']:7.2f}s cpu "
+                  f"{result['other_cpu_s']:6.2f}s other cpu", flush=True)
     return runs
 
 
@@ -269,12 +314,12 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
         docs = {r["docs"] for r in results}
         if len(docs) != 1:
             sys.exit(f"{config}: the doc count changed between repeats: {sorted(docs)}")
-        wall = statistics.median(r["wall_s"] for r in results)
-        inner = statistics.median(r["inner_s"] for r in results)
         n = docs.pop()
-        summary[config] = {"docs": n, "wall_s": wall, "inner_s": inner,
-                           "docs_per_s": n / wall, "docs_per_s_inner": n / inner,
-                           "runs": results}
+        medians = {key: statistics.median(r[key] for r in results)
+                   for key in ("wall_s", "inner_s", "cpu_s", "other_cpu_s")}
+        runner = "/".join(sorted({r.get("runner", "-") for r in results}))
+        summary[config] = {"docs": n, "runner": runner, **medians, "docs_per_s": n / medians["wall_s"],
+                           "docs_per_s_inner": n / medians["inner_s"], "runs": results}
     return summary
 
 
@@ -289,12 +334,18 @@ def ratios(summary: dict) -> list[dict]:
 
 def print_report(summary: dict, ratio_rows: list[dict], repeat: int) -> None:
     print(f"\nmedian of {repeat} run(s); each config in a fresh subprocess (interpreter start, imports "
-          "and LID model load included);\n'in child' = from before the first project import to the end, "
-          "inside that process\n")
-    print(f"{'config':<14}{'':<24}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}{'docs/s':>9}")
+          "and LID model load included).\n'in child': from before the first project import to the end, "
+          "inside that process. 'cpu': CPU seconds of its\nprocess tree. 'other cpu': CPU seconds the "
+          "rest of the machine used meanwhile (high = disturbed timing).\n")
+    print(f"{'config':<14}{'':<24}{'runner':<8}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}"
+          f"{'docs/s':>9}{'cpu s':>8}{'other cpu s':>13}")
     for config, s in summary.items():
-        print(f"{config:<14}{CONFIGS[config][0]:<24}{s['docs']:>6}{s['wall_s']:>9.2f}{s['docs_per_s']:>9.1f}"
-              f"{s['inner_s']:>12.2f}{s['docs_per_s_inner']:>9.1f}")
+        print(f"{config:<14}{CONFIGS[config][0]:<24}{s['runner']:<8}{s['docs']:>6}{s['wall_s']:>9.2f}"
+              f"{s['docs_per_s']:>9.1f}{s['inner_s']:>12.2f}{s['docs_per_s_inner']:>9.1f}{s['cpu_s']:>8.2f}"
+              f"{s['other_cpu_s']:>13.2f}")
+    if any("Prism" in s["runner"] for s in summary.values()):
+        print("warning: the DirectRunner ran Prism, which ignores --direct_running_mode: "
+              "the worker counts above are not what was measured")
     print(f"\n{'ratio (docs/s)':<28}{'wall':>7}{'in child':>10}   goal")
     for row in ratio_rows:
         goal = "" if row["goal"] is None else f">= {row['goal']:.2f}  {'met' if row['wall'] >= row['goal'] else 'MISSED'}"

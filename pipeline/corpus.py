@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from .counting import COUNTS_TAG
+from .counting_dofn import COUNTS_TAG
 from .inputs import crawl_manifest, expand_inputs
 from .language_codes import expand_languages
 from .language_id import default_model_path

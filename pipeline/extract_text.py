@@ -12,7 +12,7 @@ from __future__ import annotations
 import trafilatura
 
 from .charset import decode_html
-from .counting import Count, no_count
+from .counters import Count, no_count
 from .records import Document, RawRecord
 
 

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .counting import Count, no_count
+from .counters import Count, no_count
 from .language_codes import normalize_label
 from .records import Document
 

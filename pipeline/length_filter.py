@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .counting import Count, no_count
+from .counters import Count, no_count
 from .records import Document
 
 

@@ -15,6 +15,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentP
 
 from .language_codes import PRESETS
 
+DEFAULT_RUNNER = "FnApiRunner"
+
 
 def _checked(convert, ok, problem: str):
     """An argparse type: `convert`, then reject values failing `ok` with `problem`."""
@@ -110,4 +112,9 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
         parser.error("--output DIR is required")
     if not known.input and not known.crawl:
         parser.error("nothing to read: give --input PATTERN [PATTERN ...] and/or --crawl CC-MAIN-YYYY-WW")
+    if known.runner is None:
+        # Beam's DirectRunner would first try Prism, a Go binary it downloads at
+        # run time and which ignores --direct_num_workers; the FnApiRunner is
+        # what DirectRunner falls back to, and it honours both direct_* flags.
+        argv += ["--runner", DEFAULT_RUNNER]
     return PipelineOptions(argv)

@@ -20,7 +20,8 @@ from typing import Iterable
 
 import apache_beam as beam
 
-from .counting import Count, CountingDoFn, COUNTS_TAG, no_count
+from .counters import Count, no_count
+from .counting_dofn import COUNTS_TAG, CountingDoFn
 from .paragraph_hash import paragraph_hash, split_paragraphs
 from .records import Document
 

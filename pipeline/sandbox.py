@@ -24,6 +24,7 @@ class SandboxCrash(Exception):
 
 
 def _serve(fn: Callable, conn) -> None:
+    conn.send("ready")  # `fn`'s module is imported by now (unpickling it did that)
     while True:
         try:
             args = conn.recv()
@@ -42,16 +43,27 @@ class Sandbox:
     exception text. `fn` must be importable (a module-level function).
     """
 
+    STARTUP_TIMEOUT = 120.0  # imports on a cold, busy worker can take a while
+
     def __init__(self, fn: Callable, timeout: float):
         self.fn, self.timeout = fn, timeout
         self._ctx = multiprocessing.get_context("spawn")
         self._process = self._conn = None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the child and wait until it is ready, so that start-up never
+        counts against a call's time limit."""
         self._conn, child = self._ctx.Pipe()
         self._process = self._ctx.Process(target=_serve, args=(self.fn, child), daemon=True)
         self._process.start()
         child.close()
+        try:
+            ready = self._conn.poll(self.STARTUP_TIMEOUT) and self._conn.recv() == "ready"
+        except (EOFError, OSError):  # it died while importing
+            ready = False
+        if not ready:
+            self.close()
+            raise SandboxCrash(f"the child process did not start within {self.STARTUP_TIMEOUT:g}s")
 
     def close(self) -> None:
         if self._process is not None:
@@ -62,7 +74,7 @@ class Sandbox:
 
     def __call__(self, *args: Any) -> Any:
         if self._process is None:
-            self._start()
+            self.start()
         self._conn.send(args)
         if not self._conn.poll(self.timeout):
             self.close()

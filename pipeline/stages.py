@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .counting import CountingDoFn
+from .counting_dofn import CountingDoFn
 from .extract_text import html_to_text, to_document
 from .inputs import open_input
 from .language_id import LanguageIdentifier, identify
@@ -53,7 +53,11 @@ class ExtractText(CountingDoFn):
         self.timeout = timeout
 
     def setup(self):
-        self._html_to_text = Sandbox(html_to_text, self.timeout) if self.timeout > 0 else html_to_text
+        if self.timeout > 0:
+            self._html_to_text = Sandbox(html_to_text, self.timeout)
+            self._html_to_text.start()
+        else:
+            self._html_to_text = html_to_text
 
     def teardown(self):
         if isinstance(self._html_to_text, Sandbox):

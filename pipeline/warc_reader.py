@@ -21,7 +21,7 @@ from typing import BinaryIO, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from .counting import Count, no_count
+from .counters import Count, no_count
 from .records import RawRecord
 
 log = logging.getLogger(__name__)

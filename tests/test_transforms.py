@@ -5,7 +5,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import DATA, SAMPLE_WET
-from xlmr.pipeline.counting import COUNTS_TAG
+from xlmr.pipeline.counting_dofn import COUNTS_TAG
 from xlmr.pipeline.paragraph_dedup import DeduplicateParagraphs
 from xlmr.pipeline.records import Document, RawRecord
 from xlmr.pipeline.stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords

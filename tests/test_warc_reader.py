@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from conftest import DATA, SAMPLE_WARC, SAMPLE_WET
-from xlmr.pipeline.counting import DictCount
+from xlmr.pipeline.counters import DictCount
 from xlmr.pipeline.warc_reader import read_records
 
 MAX = 2 * 1024 * 1024

@@ -1,35 +1,22 @@
-"""Drop counting shared by every stage: one injectable `count(name, n)` callable.
+"""`CountingDoFn`: a stage's `count(name, n)` as Beam metrics and as data.
 
-Pure functions take `count` and call it for each record they pass or drop
-(`passed`, `filtered:<reason>`), so tests can assert an exact dict. In Beam,
-`CountingDoFn` backs it with metrics counters (live in the Dataflow UI) and
-also emits the bundle's totals as data, so `_stats.json` is computed by a
-combiner inside the pipeline and needs no metrics query after the job.
+Metrics counters (namespace = stage) show live in the Dataflow UI. The same
+counts are also emitted as data at the end of each bundle, on a `counts`
+output, so that `_stats.json` is computed by a combiner inside the pipeline
+and needs no metrics query after the job (a Flex Template launch does not
+wait for the job to finish).
 """
 
 from __future__ import annotations
-
-import collections
-from typing import Callable
 
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-Count = Callable[..., None]
+from .counters import DictCount
+
 COUNTS_TAG = "counts"
-
-
-def no_count(name: str, n: int = 1) -> None:
-    """The default `count`: counts nothing."""
-
-
-class DictCount(collections.Counter):
-    """A `count` backed by a dict, for tests and plain loops."""
-
-    def __call__(self, name: str, n: int = 1) -> None:
-        self[name] += n
 
 
 class CountingDoFn(beam.DoFn):
@@ -43,9 +30,13 @@ class CountingDoFn(beam.DoFn):
 
     def start_bundle(self):
         self._bundle_counts = DictCount()
+        self._metrics = getattr(self, "_metrics", {})
 
     def count(self, name: str, n: int = 1) -> None:
-        beam.metrics.Metrics.counter(self.namespace, name).inc(n)
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = self._metrics[name] = beam.metrics.Metrics.counter(self.namespace, name)
+        metric.inc(n)
         self._bundle_counts[name] += n
 
     def finish_bundle(self):
