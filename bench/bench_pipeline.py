@@ -14,8 +14,8 @@ Each one runs in a fresh Python subprocess, so interpreter start, imports and
 the LID model load are counted the same way for all three. The table shows
 that process's wall time and, beside it, the time measured inside the child
 (from before its first project import to the end), the CPU time of its
-process tree, the CPU time the rest of the machine used meanwhile (a high value
-means a disturbed timing), and the runner the DirectRunner picked. With
+process tree, and the CPU time the rest of the machine used meanwhile (a high
+value means a disturbed timing). With
 --repeat R the three run in turn R times and the medians are reported.
 
 The input is built once under WORK_DIR/input from sample/sample.warc.gz: every
@@ -36,7 +36,6 @@ import argparse
 import hashlib
 import io
 import json
-import logging
 import os
 import resource
 import statistics
@@ -214,34 +213,12 @@ def bare_loop(files: list[str]) -> dict:
     return {"docs": docs, "texts": texts}
 
 
-class _Messages(logging.Handler):
-    """Keeps the messages logged to it."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def pipeline_run(argv: list[str]) -> dict:
-    """xlmr-corpus's run(argv); docs are the HTML records it read.
-
-    Also reports which runner the DirectRunner picked: it tries Prism first
-    (downloading its binary when it can) and falls back to the FnApiRunner,
-    the one that --direct_num_workers and --direct_running_mode configure.
-    """
+    """xlmr-corpus's run(argv) (FnApiRunner, as its default); docs are the HTML records it read."""
     from xlmr.pipeline.corpus import run
 
-    logger, seen = logging.getLogger("apache_beam.runners.direct.direct_runner"), _Messages()
-    logger.setLevel(logging.INFO)
-    logger.addHandler(seen)
     stats = run(argv)
-    tried_prism = any("with PrismRunner" in m for m in seen.messages)
-    fell_back = any("falling back" in m.lower() for m in seen.messages)
-    runner = "Prism" if tried_prism and not fell_back else "FnApi"
-    return {"docs": stats["counters"]["read:passed"], "kept": stats["totals"]["documents"], "runner": runner}
+    return {"docs": stats["counters"]["read:passed"], "kept": stats["totals"]["documents"]}
 
 
 def child_main() -> None:
@@ -317,8 +294,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
         n = docs.pop()
         medians = {key: statistics.median(r[key] for r in results)
                    for key in ("wall_s", "inner_s", "cpu_s", "other_cpu_s")}
-        runner = "/".join(sorted({r.get("runner", "-") for r in results}))
-        summary[config] = {"docs": n, "runner": runner, **medians, "docs_per_s": n / medians["wall_s"],
+        summary[config] = {"docs": n, **medians, "docs_per_s": n / medians["wall_s"],
                            "docs_per_s_inner": n / medians["inner_s"], "runs": results}
     return summary
 
@@ -337,15 +313,12 @@ def print_report(summary: dict, ratio_rows: list[dict], repeat: int) -> None:
           "and LID model load included).\n'in child': from before the first project import to the end, "
           "inside that process. 'cpu': CPU seconds of its\nprocess tree. 'other cpu': CPU seconds the "
           "rest of the machine used meanwhile (high = disturbed timing).\n")
-    print(f"{'config':<14}{'':<24}{'runner':<8}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}"
+    print(f"{'config':<14}{'':<24}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}"
           f"{'docs/s':>9}{'cpu s':>8}{'other cpu s':>13}")
     for config, s in summary.items():
-        print(f"{config:<14}{CONFIGS[config][0]:<24}{s['runner']:<8}{s['docs']:>6}{s['wall_s']:>9.2f}"
+        print(f"{config:<14}{CONFIGS[config][0]:<24}{s['docs']:>6}{s['wall_s']:>9.2f}"
               f"{s['docs_per_s']:>9.1f}{s['inner_s']:>12.2f}{s['docs_per_s_inner']:>9.1f}{s['cpu_s']:>8.2f}"
               f"{s['other_cpu_s']:>13.2f}")
-    if any("Prism" in s["runner"] for s in summary.values()):
-        print("warning: the DirectRunner ran Prism, which ignores --direct_running_mode: "
-              "the worker counts above are not what was measured")
     print(f"\n{'ratio (docs/s)':<28}{'wall':>7}{'in child':>10}   goal")
     for row in ratio_rows:
         goal = "" if row["goal"] is None else f">= {row['goal']:.2f}  {'met' if row['wall'] >= row['goal'] else 'MISSED'}"
@@ -354,11 +327,11 @@ def print_report(summary: dict, ratio_rows: list[dict], repeat: int) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark xlmr-corpus (DirectRunner, 1 and 2 workers) against a bare "
+        description="Benchmark xlmr-corpus (FnApiRunner, 1 and 2 workers) against a bare "
         "read -> extract -> LID loop on the same input; prints docs/s and their ratios.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--copies", type=int, default=2, metavar="K",
+    parser.add_argument("--copies", type=int, default=6, metavar="K",
                         help="repeat every response K times (fresh record IDs): K x 187 pages")
     parser.add_argument("--files", type=int, default=8, metavar="N",
                         help="spread the responses round-robin over N gzip WARC files")
