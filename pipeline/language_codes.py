@@ -17,6 +17,9 @@ design and are kept as they are.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 LID176_RENAMES = {"als": "gsw", "bh": "bho", "sh": "hbs", "eml": "egl"}
 
 # The 176 labels of fastText lid.176 (bin and ftz), as printed by `fasttext labels`.
@@ -52,10 +55,33 @@ def normalize_label(label: str) -> str:
     return LID176_RENAMES.get(code, code)
 
 
+_CODE_SHAPE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?$")  # ISO 639 code, or GlotLID's eng_Latn
+
+
+def check_codes(values: list[str], lid176: bool) -> str | None:
+    """None if every code named in `values` can be emitted, else a message on the first bad one.
+
+    Presets are not checked: `cc100` holds ha, om and xh, which lid.176 lacks.
+    """
+    known = {LID176_RENAMES.get(x, x) for x in LID176_LABELS}
+    for code in sorted(_items(values) - PRESETS.keys()):
+        code = normalize_label(code)
+        if not _CODE_SHAPE.match(code):
+            return f"--languages: {code!r} is not a language code; expected e.g. de, zh, sw or eng_Latn"
+        if lid176 and code not in known:
+            close = difflib.get_close_matches(code, sorted(known), n=3)
+            hint = f"; close: {', '.join(close)}" if close else ""
+            return f"--languages: lid.176 never emits {code!r}{hint} (or pass --lid-model with a model that does)"
+    return None
+
+
+def _items(values: list[str]) -> set[str]:
+    return {item.strip() for value in values for item in value.split(",") if item.strip()}
+
+
 def expand_languages(values: list[str]) -> frozenset[str]:
     """Codes and preset names (comma- or space-separated) -> a set of codes."""
     codes: set[str] = set()
-    for value in values:
-        for item in filter(None, (x.strip() for x in value.split(","))):
-            codes |= PRESETS.get(item, {normalize_label(item)})
+    for item in _items(values):
+        codes |= PRESETS.get(item, {normalize_label(item)})
     return frozenset(codes)

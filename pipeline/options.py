@@ -13,7 +13,7 @@ import difflib
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from .language_codes import PRESETS
+from .language_codes import PRESETS, check_codes
 
 DEFAULT_RUNNER = "FnApiRunner"
 
@@ -112,6 +112,9 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
         parser.error("--output DIR is required")
     if not known.input and not known.crawl:
         parser.error("nothing to read: give --input PATTERN [PATTERN ...] and/or --crawl CC-MAIN-YYYY-WW")
+    problem = check_codes(known.languages, lid176=known.lid_model is None)
+    if problem:
+        parser.error(problem)
     if known.runner is None:
         # Beam's DirectRunner would first try Prism, a Go binary it downloads at
         # run time and which ignores --direct_num_workers; the FnApiRunner is

@@ -64,9 +64,7 @@ class _KeepWon(CountingDoFn):
 
     def process(self, element: tuple[str, dict[str, Iterable]]):
         doc_id, grouped = element
-        copies = list(grouped["doc"])
-        if not copies:  # only hashes: cannot happen, a winner id is always a document's
-            return
+        copies = list(grouped["doc"])  # never empty: every winner id is a document's
         if len(copies) > 1:
             # The same record read twice (overlapping inputs): keep one copy.
             self.count("filtered:duplicate_record_id", len(copies) - 1)

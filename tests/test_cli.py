@@ -30,6 +30,9 @@ def test_help_documents_every_flag(capsys):
         (["--output", "o"], "nothing to read"),
         (["--output", "o", "--crawl", "2024-10"], "expected the form CC-MAIN-2024-10"),
         (["--output", "o", "--input", "/no/such/*.warc.gz"], "matches no file"),
+        (["--output", "o", "--input", "x", "--languages", "english"], "'english' is not a language code"),
+        (["--output", "o", "--input", "x", "--languages", "de,ha"], "lid.176 never emits 'ha'"),
+        (["--output", "o", "--input", "x", "--languages", "dee"], "close: de"),
     ],
 )
 def test_wrong_flags_say_what_would_be_right(argv, message, capsys):
