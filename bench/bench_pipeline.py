@@ -331,7 +331,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "read -> extract -> LID loop on the same input; prints docs/s and their ratios.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--copies", type=int, default=6, metavar="K",
+    parser.add_argument("--copies", type=int, default=12, metavar="K",
                         help="repeat every response K times (fresh record IDs): K x 187 pages")
     parser.add_argument("--files", type=int, default=8, metavar="N",
                         help="spread the responses round-robin over N gzip WARC files")

@@ -115,3 +115,22 @@ def test_max_files_and_languages(tmp_path):
     assert stats["config"]["input_files"] == 1
     assert set(stats["languages"]) <= {"en", "an"}
     assert stats["counters"]["read:passed"] == 4
+
+
+def test_shard_rows_sets_the_shard_count(tmp_path):
+    out = tmp_path / "out"
+    stats = run(["--input", str(SAMPLE_WARC), "--output", str(out), "--languages", "zh,es", "--shard-rows", "4"])
+    rows, _ = read_corpus(out)
+    for lang, s in stats["languages"].items():
+        expected = -(-s["documents"] // 4)
+        names = sorted(p.name for p in (out / f"lang={lang}").iterdir())
+        assert names == [f"part-{i:05d}-of-{expected:05d}.parquet" for i in range(expected)]
+        assert s["shards"] == expected
+    assert sum(s["documents"] for s in stats["languages"].values()) == len(rows) > 8
+
+
+def test_no_document_left_still_finishes(tmp_path):
+    out = tmp_path / "out"
+    stats = run(["--input", str(SAMPLE_WET), "--output", str(out), "--languages", "gsw"])
+    assert stats["languages"] == {} and stats["totals"]["documents"] == 0
+    assert (out / "_SUCCESS").exists() and not list(out.glob("lang=*"))
