@@ -98,3 +98,16 @@ def test_min_chars_and_language_stages():
         long_docs = p | beam.Create(docs) | "Length" >> beam.ParDo(FilterMinChars(20))
         labelled = long_docs | "LID" >> beam.ParDo(IdentifyLanguage(None, 0.5, frozenset({"de"})))
         assert_that(labelled | beam.Map(lambda d: (d.id, d.lang)), equal_to([("<de>", "de")]))
+
+
+def test_language_stats_sum_per_language():
+    from xlmr.pipeline.corpus_stats import LanguageStats
+
+    docs = [
+        Document(id="<1>", url="", date="", source="s", text="ab\ncd", lang="de"),
+        Document(id="<2>", url="", date="", source="s", text="ü", lang="de"),
+        Document(id="<3>", url="", date="", source="s", text="中文", lang="zh"),
+    ]
+    with TestPipeline() as p:
+        assert_that(p | beam.Create(docs) | LanguageStats(),
+                    equal_to([("de", (2, 3, 6, 7)), ("zh", (1, 1, 2, 6))]))
