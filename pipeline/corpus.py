@@ -1,6 +1,6 @@
-"""The `xlmr-corpus` job: read -> extract -> dedup paragraphs -> min length -> LID -> write.
+"""The `xlmr-corpus` job: read -> extract -> near-dup -> dedup paragraphs -> min length -> LID -> write.
 
-    files  ──Reshuffle──▶ ReadRecords ─▶ ExtractText ─▶ DeduplicateParagraphs
+    files  ──Reshuffle──▶ ReadRecords ─▶ ExtractText ─▶ Deduplicate (near-dup documents, then paragraphs)
            ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ WriteCorpus (shards, _stats.json, _SUCCESS)
 
 `run(argv)` is what the console script, the tests and the Dataflow template call.
@@ -22,9 +22,9 @@ from .inputs import crawl_manifest, expand_inputs
 from .language_codes import expand_languages
 from .language_id import default_model_path
 from .options import CorpusOptions, parse_options
-from .paragraph_dedup import DeduplicateParagraphs
+from .deduplicate import NEAR_DUPLICATES_TAG, Deduplicate
 from .shard_writer import STATS_FILE, SUCCESS_FILE, TEMP_DIR, WriteCorpus
-from .stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords
+from .stages import ExtractText, FilterMinChars, IdentifyLanguage, LanguageOfRemoved, ReadRecords
 
 LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "xlmr-cc100")
 
@@ -48,7 +48,8 @@ def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp
     counts.append(c)
     docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
     counts.append(c)
-    deduped = docs | "DeduplicateParagraphs" >> DeduplicateParagraphs()  # Document, fewer paragraphs
+    near_dup = (opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None
+    deduped = docs | "Deduplicate" >> Deduplicate(near_dup)  # Document, near-copies gone, fewer paragraphs
     counts.append(deduped[COUNTS_TAG])
     long_docs, c = _stage(deduped.docs, "FilterMinChars", FilterMinChars(opts.min_chars))
     counts.append(c)
@@ -56,7 +57,13 @@ def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp
     labelled, c = _stage(long_docs, "IdentifyLanguage", identifier)  # Document with lang
     counts.append(c)
     counters = counts | "AllCounts" >> beam.Flatten() | "SumCounts" >> beam.CombinePerKey(sum)
-    return labelled | "WriteCorpus" >> WriteCorpus(opts.output, temp_dir, opts.shard_rows, counters, config)
+    near_dups = (  # (lang, (documents, characters)) removed as near-duplicates
+        deduped[NEAR_DUPLICATES_TAG]
+        | "LanguageOfNearDups" >> beam.ParDo(LanguageOfRemoved(opts.lid_model, opts.lid_threshold))
+        | "SumNearDups" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
+    )
+    write = WriteCorpus(opts.output, temp_dir, opts.shard_rows, counters, near_dups, config)
+    return labelled | "WriteCorpus" >> write
 
 
 def prepare_output(output: str, overwrite: bool) -> None:

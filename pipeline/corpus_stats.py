@@ -31,7 +31,8 @@ class LanguageStats(beam.PTransform):
 
 
 def build_stats(
-    lang_totals: dict[str, tuple], shards: dict[str, int], counters: dict[str, int], config: dict
+    lang_totals: dict[str, tuple], shards: dict[str, int], counters: dict[str, int],
+    near_dups: dict[str, tuple[int, int]], config: dict,
 ) -> dict:
     """The content of `_stats.json`."""
     languages = {
@@ -43,6 +44,10 @@ def build_stats(
         "languages": languages,
         "totals": {**totals, "languages": len(languages)},
         "counters": dict(sorted(counters.items())),
+        # removed whole as near-duplicates, by the language LID gives them ("und": not confident)
+        "near_duplicates": {
+            lang: {"documents": d, "characters": c} for lang, (d, c) in sorted(near_dups.items())
+        },
         "config": config,
     }
 
@@ -66,18 +71,21 @@ def format_table(stats: dict) -> str:
     return "\n".join(lines)
 
 
-# (label, counter) of the drop funnel, in stage order.
-FUNNEL = (
-    ("records read", "read:records"),
-    ("HTML 200 / WET text", "read:passed"),
-    ("extracted", "extract:passed"),
-    ("after paragraph dedup", "dedup:passed"),
-    ("after min length", "length:passed"),
-    ("after language ID", "lid:passed"),
-)
+def funnel(counters: dict[str, int]) -> list[tuple[str, int]]:
+    """(stage, documents left after it), in stage order."""
+    c = lambda name: counters.get(name, 0)  # noqa: E731
+    extracted = c("extract:passed")
+    return [
+        ("records read", c("read:records")),
+        ("HTML 200 / WET text", c("read:passed")),
+        ("extracted", extracted),
+        ("after near-dup", extracted - c("dedup:filtered:duplicate_record_id") - c("dedup:filtered:near_duplicate")),
+        ("after paragraph dedup", c("dedup:passed")),
+        ("after min length", c("length:passed")),
+        ("after language ID", c("lid:passed")),
+    ]
 
 
 def format_funnel(stats: dict) -> str:
     """Documents left after each stage, one line each."""
-    counters = stats["counters"]
-    return "\n".join(f"{label:<24}{counters.get(name, 0):>10,}" for label, name in FUNNEL)
+    return "\n".join(f"{label:<24}{n:>10,}" for label, n in funnel(stats["counters"]))

@@ -34,6 +34,7 @@ def _checked(convert, ok, problem: str):
 _positive_int = _checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
 _non_negative_int = _checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
 _probability = _checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
+_open_fraction = _checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
 _seconds = _checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
 
 
@@ -66,6 +67,14 @@ class CorpusOptions(PipelineOptions):
               help="delete the results already in --output instead of refusing to run")
         _flag(parser, "min-chars", type=_non_negative_int, default=300, metavar="N",
               help="drop documents shorter than N characters after paragraph dedup (default: 300, as CCNet)")
+        _flag(parser, "near-dup", default="on", choices=("on", "off"),
+              help="remove near-duplicate documents by MinHash LSH before paragraph dedup "
+                   "(default: on; off reproduces the CC-100 recipe exactly)")
+        _flag(parser, "near-dup-threshold", type=_open_fraction, default=0.8, metavar="J",
+              help="Jaccard similarity of word 5-gram shingles at which documents count as "
+                   "near-duplicates; sets the LSH bands and rows (default: 0.8)")
+        _flag(parser, "near-dup-perm", type=_positive_int, default=128, metavar="N",
+              help="MinHash permutations (default: 128)")
         _flag(parser, "lid-threshold", type=_probability, default=0.5, metavar="P",
               help="keep a document when its top language probability is > P (default: 0.5, as CC-100)")
         _flag(parser, "lid-model", default=None, metavar="PATH",

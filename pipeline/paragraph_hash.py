@@ -2,20 +2,17 @@
 
 64 bits as CCNet; at 10^10 distinct paragraphs the expected number of
 colliding pairs is about 3 (n^2 / 2^65), each costing one paragraph.
-Signed so that Beam's varint coder takes it as an int64.
 """
 
 from __future__ import annotations
 
-import hashlib
-
+from .hashing import hash64
 from .normalize import normalize_for_dedup
 
 
 def paragraph_hash(paragraph: str) -> int:
     """Hash of `paragraph` under CCNet's dedup normalisation."""
-    digest = hashlib.blake2b(normalize_for_dedup(paragraph).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
+    return hash64(normalize_for_dedup(paragraph).encode("utf-8"))
 
 
 def split_paragraphs(text: str) -> list[str]:

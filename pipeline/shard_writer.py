@@ -15,7 +15,6 @@ Nothing appears under DIR until every shard is written: shards go to
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import math
 import os
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from .corpus_stats import LanguageStats, build_stats
+from .hashing import hash64
 from .records import Document
 
 SCHEMA = pa.schema(
@@ -73,8 +73,7 @@ def shard_path(lang: str, index: int, total: int) -> str:
 
 
 def shard_of(doc_id: str, n_shards: int) -> int:
-    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") % n_shards
+    return hash64(doc_id.encode("utf-8")) % n_shards
 
 
 def write_parquet(docs: list[Document], path: str) -> None:
@@ -114,14 +113,14 @@ class _Finalize(beam.DoFn):
         # The run's folder sits in DIR/_temporary; one run writes a DIR at a time.
         self.temp_root = FileSystems.join(output, TEMP_DIR)
 
-    def process(self, _, written, lang_totals, counters):
+    def process(self, _, written, lang_totals, counters, near_dups):
         shards: dict[str, int] = {}
         for lang, temp, final in sorted(written):
             _ensure_parent(final)
             if FileSystems.exists(temp):  # a retried finalise finds it already moved
                 FileSystems.rename([temp], [final])
             shards[lang] = shards.get(lang, 0) + 1
-        stats = build_stats(lang_totals, shards, counters, self.config)
+        stats = build_stats(lang_totals, shards, counters, near_dups, self.config)
         _write_text(FileSystems.join(self.output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
         if FileSystems.exists(self.temp_root):
             FileSystems.delete([self.temp_root])
@@ -138,14 +137,15 @@ def _write_text(path: str, text: str) -> None:
 class WriteCorpus(beam.PTransform):
     """Documents -> shards, `_stats.json` and `_SUCCESS` under `output`.
 
-    `counters` is a PCollection of (name, total) drop counts for `_stats.json`.
-    Returns a one-element PCollection holding the stats dict.
+    `counters` is a PCollection of (name, total) drop counts and `near_dups`
+    one of (lang, (documents, characters)) removed as near-duplicates, both for
+    `_stats.json`. Returns a one-element PCollection holding the stats dict.
     """
 
-    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, config: dict):
+    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, near_dups, config: dict):
         super().__init__()
         self.output, self.temp_dir, self.shard_rows = output, temp_dir, shard_rows
-        self.counters, self.config = counters, config
+        self.counters, self.near_dups, self.config = counters, near_dups, config
 
     def expand(self, docs):
         lang_totals = docs | "LanguageStats" >> LanguageStats()
@@ -167,6 +167,7 @@ class WriteCorpus(beam.PTransform):
                 written=beam.pvalue.AsList(written),
                 lang_totals=beam.pvalue.AsDict(lang_totals),
                 counters=beam.pvalue.AsDict(self.counters),
+                near_dups=beam.pvalue.AsDict(self.near_dups),
             )
         )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+import apache_beam as beam
+
 from .counting_dofn import CountingDoFn
 from .extract_text import html_to_text, to_document
 from .inputs import open_input
@@ -116,3 +118,20 @@ class IdentifyLanguage(CountingDoFn):
         labelled = identify(doc, self._identifier, self.threshold, self.languages, self.count)
         if labelled is not None:
             yield labelled
+
+
+class LanguageOfRemoved(beam.DoFn):
+    """Document -> (lang, (1, characters)) for statistics of removed documents.
+
+    "und" when the model is not confident (same threshold as the LID stage).
+    """
+
+    def __init__(self, model_path: str | None, threshold: float):
+        self.model_path, self.threshold = model_path, threshold
+
+    def setup(self):
+        self._identifier = LanguageIdentifier(self.model_path)
+
+    def process(self, doc: Document):
+        lang, score = self._identifier.predict(doc.text)
+        yield (lang if score > self.threshold else "und"), (1, len(doc.text))

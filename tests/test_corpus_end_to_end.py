@@ -49,7 +49,9 @@ def test_every_kept_document_meets_the_recipe(sample_corpus):
     # the funnel adds up: every record is passed on or dropped for one counted reason
     assert c["read:passed"] == 187 + 4
     assert c["extract:passed"] + c.get("extract:filtered:no_text", 0) == c["read:passed"]
-    assert c["dedup:passed"] + c["dedup:filtered:no_paragraph_left"] == c["extract:passed"]
+    assert c["dedup:passed"] + c.get("dedup:filtered:no_paragraph_left", 0) + c["dedup:filtered:near_duplicate"] \
+        == c["extract:passed"]
+    assert sum(v["documents"] for v in stats["near_duplicates"].values()) == c["dedup:filtered:near_duplicate"]
     assert c["length:passed"] + c["length:filtered:too_short"] == c["dedup:passed"]
     assert c["lid:passed"] + c["lid:filtered:below_threshold"] == c["length:passed"]
     assert c["lid:passed"] == len(rows)
@@ -134,3 +136,15 @@ def test_no_document_left_still_finishes(tmp_path):
     stats = run(["--input", str(SAMPLE_WET), "--output", str(out), "--languages", "gsw"])
     assert stats["languages"] == {} and stats["totals"]["documents"] == 0
     assert (out / "_SUCCESS").exists() and not list(out.glob("lang=*"))
+
+
+def test_near_dup_off_is_the_cc100_recipe(tmp_path, sample_corpus):
+    stats = run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "off"),
+                 "--near-dup", "off"])
+    _, on = read_corpus(sample_corpus)
+    c = stats["counters"]
+    assert stats["near_duplicates"] == {} and "dedup:filtered:near_duplicate" not in c
+    assert c["dedup:passed"] + c.get("dedup:filtered:no_paragraph_left", 0) == c["extract:passed"]
+    # the sample holds one near-copy (a zh page): on removes it whole, off keeps its leftovers
+    assert on["near_duplicates"] == {"zh": {"documents": 1, "characters": 711}}
+    assert on["counters"]["dedup:filtered:duplicate_paragraph"] < c["dedup:filtered:duplicate_paragraph"]

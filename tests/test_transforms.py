@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import DATA, SAMPLE_WET
 from xlmr.pipeline.counting_dofn import COUNTS_TAG
-from xlmr.pipeline.paragraph_dedup import DeduplicateParagraphs
+from xlmr.pipeline.deduplicate import Deduplicate
 from xlmr.pipeline.records import Document, RawRecord
 from xlmr.pipeline.stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords
 
@@ -27,7 +27,7 @@ def test_dedup_keeps_each_paragraph_once_in_the_smallest_id():
         doc("<d>", "Hello, world\nSHARED line 9"),
     ]
     with TestPipeline() as p:
-        result = p | beam.Create(docs) | DeduplicateParagraphs()
+        result = p | beam.Create(docs) | Deduplicate(near_dup=None)
         assert_that(
             result.docs | beam.Map(lambda d: (d.id, d.text, d.n_paragraphs_extracted)),
             equal_to([
@@ -51,7 +51,7 @@ def test_dedup_keeps_each_paragraph_once_in_the_smallest_id():
 def test_dedup_drops_a_document_left_empty_and_a_record_read_twice():
     docs = [doc("<a>", "one\ntwo"), doc("<b>", "TWO\nOne"), doc("<a>", "one\ntwo")]
     with TestPipeline() as p:
-        result = p | beam.Create(docs) | DeduplicateParagraphs()
+        result = p | beam.Create(docs) | Deduplicate(near_dup=None)
         assert_that(result.docs | beam.Map(lambda d: d.id), equal_to(["<a>"]))
         assert_that(
             counts_of(result) | beam.Filter(lambda kv: "filtered" in kv[0]),

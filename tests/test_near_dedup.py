@@ -1,0 +1,190 @@
+"""Near-duplicate removal: MinHash/LSH math on real pages with controlled edits, the Beam stage, hot buckets."""
+
+import math
+import pickle
+import random
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import SAMPLE_WARC
+from xlmr.pipeline.deduplicate import Deduplicate
+from xlmr.pipeline.extract_text import html_to_text
+from xlmr.pipeline.minhash import Signer, candidate_probability, lsh_params, shingles
+from xlmr.pipeline.records import Document
+from xlmr.pipeline.smallest_id import SmallestId
+from xlmr.pipeline.warc_reader import read_records
+
+RATES = (0.02, 0.05, 0.10, 0.30)
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """Main texts of the sample's pages written with spaces, 150+ words, distinct sites."""
+    texts = {}
+    with open(SAMPLE_WARC, "rb") as f:
+        for record in read_records(f, "sample", 2_000_000):
+            text, _ = html_to_text(record.payload, record.content_type, record.url)
+            host = record.url.split("/")[2]
+            if text and len(text.split()) >= 150 and host not in texts:
+                texts[host] = text
+    return [t for _, t in sorted(texts.items()) if " " in t and not _cjk(t)][:40]
+
+
+def _cjk(text):
+    return sum("\u3040" <= ch <= "\u9fff" for ch in text) > len(text) / 4
+
+
+@pytest.fixture(scope="module")
+def signer():
+    return Signer(num_perm=128, threshold=0.8)
+
+
+def dated(text, day, month):
+    return f"Updated {day} {month} 2024\n{text}"
+
+
+def edit(text, rate, rng, pool):
+    """Substitute or insert words (half each) at `rate` of the words."""
+    words = text.split()
+    for _ in range(round(rate * len(words))):
+        i = rng.randrange(len(words))
+        if rng.random() < 0.5:
+            words[i] = rng.choice(pool)
+        else:
+            words.insert(i, rng.choice(pool))
+    return " ".join(words)
+
+
+def jaccard(a, b):
+    sa, sb = shingles(a), shingles(b)
+    return len(sa & sb) / len(sa | sb)
+
+
+def test_bands_and_rows_are_datasketch_choice():
+    assert lsh_params(0.8, 128) == (9, 13)
+    assert lsh_params(0.5, 128)[0] * lsh_params(0.5, 128)[1] <= 128
+    assert candidate_probability(1.0, 9, 13) == 1.0 and candidate_probability(0.0, 9, 13) == 0.0
+
+
+def test_shingles():
+    assert shingles("One two three") == {b"one two three"}
+    assert b"a b c d 0" in shingles("A b C d 7 e")  # normalised: lowercase, digits -> 0
+    zh = shingles("市议会昨晚通过了预算")
+    assert "市议会昨晚".encode() in zh and len(zh) == 6  # character 5-grams
+
+
+def test_signatures_are_reproducible(pages):
+    assert Signer(128, 0.8).band_keys(pages[0]) == Signer(128, 0.8).band_keys(pages[0])
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_recall_of_edited_pages_follows_the_lsh_curve(pages, signer, rate):
+    rng = random.Random(rate)
+    pool = " ".join(pages).split()
+    probabilities, jaccards, found = [], [], 0
+    for i, text in enumerate(pages):
+        original = dated(text, 1 + i % 28, MONTHS[i % 12])
+        copy = dated(edit(text, rate, rng, pool), 2 + i % 27, MONTHS[(i + 5) % 12])
+        probabilities.append(candidate_probability(jaccard(original, copy), signer.bands, signer.rows))
+        found += bool(set(signer.band_keys(original)) & set(signer.band_keys(copy)))
+        jaccards.append(jaccard(original, copy))
+    expected = sum(probabilities)
+    print(f"rate {rate}: mean Jaccard {sum(jaccards) / len(jaccards):.3f}, found {found}/{len(pages)}, "
+          f"expected {expected:.1f} +- {math.sqrt(sum(p * (1 - p) for p in probabilities)):.1f}")
+    sigma = math.sqrt(sum(p * (1 - p) for p in probabilities))
+    # LSH estimate from the exact Jaccard, within 3 sigma (+1 for tiny sigma), fixed seeds
+    assert abs(found - expected) <= 3 * sigma + 1, (rate, found, expected, sigma)
+    if rate == 0.30:  # Jaccard ~0.2: far below the threshold
+        assert found <= 0.1 * len(pages)
+
+
+def test_distinct_pages_never_collide(pages, signer):
+    keys = [set(signer.band_keys(t)) for t in pages]
+    pairs = [(i, j) for i in range(len(pages)) for j in range(i + 1, len(pages))]
+    expected = sum(candidate_probability(jaccard(pages[i], pages[j]), signer.bands, signer.rows) for i, j in pairs)
+    assert expected < 0.01
+    assert [(i, j) for i, j in pairs if keys[i] & keys[j]] == []
+
+
+def doc(doc_id, text):
+    return Document(id=doc_id, url="", date="", source="s", text=text)
+
+
+def test_beam_stage_removes_exactly_what_the_band_keys_predict(pages, signer):
+    rng = random.Random(3)
+    pool = " ".join(pages).split()
+    docs = [doc(f"<{i:03d}>", t) for i, t in enumerate(pages)]
+    docs += [doc(f"<{i:03d}-copy>", edit(t, RATES[i % 4], rng, pool)) for i, t in enumerate(pages)]
+    keys = {d.id: set(signer.band_keys(d.text)) for d in docs}
+    predicted = {d.id for d in docs if any(keys[d.id] & keys[o.id] for o in docs if o.id < d.id)}
+    assert 0 < len(predicted) < len(pages)
+    with TestPipeline() as p:
+        result = p | beam.Create(docs) | Deduplicate(near_dup=(128, 0.8))
+        assert_that(result.near_duplicates | beam.Map(lambda d: d.id), equal_to(sorted(predicted)))
+
+
+def test_hot_bucket_of_identical_pages(pages):
+    same = [doc(f"<{i:05d}>", pages[0]) for i in range(3000)]
+    with TestPipeline() as p:
+        result = p | beam.Create(same) | Deduplicate(near_dup=(128, 0.8))
+        assert_that(result.docs | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
+        assert_that(result.near_duplicates | beam.combiners.Count.Globally(), equal_to([2999]), label="removed")
+
+
+def test_bucket_accumulator_does_not_grow():
+    """A bucket's combiner state is one id however many documents share it (a list would grow)."""
+    fn = SmallestId()
+    small = fn.add_input(fn.create_accumulator(), "<z>")
+    acc = fn.create_accumulator()
+    for i in range(10_000, 0, -1):
+        acc = fn.add_input(acc, f"<urn:uuid:{i:08d}>")
+    acc = fn.merge_accumulators([acc, fn.create_accumulator(), small])
+    assert fn.extract_output(acc) == "<urn:uuid:00000001>"
+    assert len(pickle.dumps(acc)) < 2 * len(pickle.dumps("<urn:uuid:00000001>"))
+
+
+def chain_set(pages, signer, steps=5, rate=0.01, seed=11):
+    """Chains P0 -> P1 -> ... where each page is a 1%-edit of the previous; ids shuffled."""
+    rng = random.Random(seed)
+    pool = " ".join(pages).split()
+    texts = []
+    for text in pages:
+        chain = [text]
+        for _ in range(steps - 1):
+            chain.append(edit(chain[-1], rate, rng, pool))
+        texts.extend(chain)
+    ids = [f"<{n:04d}>" for n in rng.sample(range(len(texts)), len(texts))]
+    return {i: set(signer.band_keys(t)) for i, t in zip(ids, texts)}
+
+
+def components_kept(keys):
+    """Exact connected components over the LSH candidate graph: one keeper (min id) per component."""
+    parent = {i: i for i in keys}
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_bucket = {}
+    for i, ks in keys.items():
+        for k in ks:
+            by_bucket.setdefault(k, []).append(i)
+    for members in by_bucket.values():
+        for other in members[1:]:
+            parent[root(other)] = root(members[0])
+    return {min(i for i in keys if root(i) == r) for r in {root(i) for i in keys}}
+
+
+def test_chains_keep_local_minima_a_superset_of_connected_components(pages, signer):
+    keys = chain_set(pages, signer)
+    ours = {i for i in keys if not any(keys[i] & keys[o] for o in keys if o < i)}
+    exact = components_kept(keys)
+    print(f"chains: {len(keys)} docs, kept {len(ours)} by bucket rule, {len(exact)} by connected components")
+    assert exact <= ours  # a component's smallest id never shares a bucket with a smaller one
+    assert len(pages) <= len(exact) <= len(ours) < len(keys)
