@@ -13,29 +13,17 @@ import difflib
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
+from .argtypes import checked
 from .language_codes import PRESETS, check_codes
 
 DEFAULT_RUNNER = "FnApiRunner"
 
 
-def _checked(convert, ok, problem: str):
-    """An argparse type: `convert`, then reject values failing `ok` with `problem`."""
-
-    def parse(value: str):
-        number = convert(value)
-        if not ok(number):
-            raise argparse.ArgumentTypeError(f"{value} {problem}")
-        return number
-
-    parse.__name__ = convert.__name__  # argparse names it in "invalid int value"
-    return parse
-
-
-_positive_int = _checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
-_non_negative_int = _checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
-_probability = _checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
-_open_fraction = _checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
-_seconds = _checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
+_positive_int = checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
+_non_negative_int = checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
+_probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
+_open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
+_seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
 
 
 def _flag(parser, name: str, **kwargs) -> None:

@@ -61,7 +61,7 @@ def test_no_two_output_paragraphs_share_a_hash(sample_corpus):
     rows, stats = read_corpus(sample_corpus)
     hashes = [paragraph_hash(p) for r in rows for p in r["text"].split("\n")]
     assert len(hashes) == len(set(hashes))
-    assert stats["counters"]["dedup:filtered:duplicate_paragraph"] > 20  # the sample has real repeats
+    assert stats["counters"]["dedup:filtered:duplicate_paragraph"] > 10  # the sample has real repeats
 
 
 def test_non_utf8_pages_come_out_readable(sample_corpus):
@@ -145,6 +145,8 @@ def test_near_dup_off_is_the_cc100_recipe(tmp_path, sample_corpus):
     c = stats["counters"]
     assert stats["near_duplicates"] == {} and "dedup:filtered:near_duplicate" not in c
     assert c["dedup:passed"] + c.get("dedup:filtered:no_paragraph_left", 0) == c["extract:passed"]
-    # the sample holds one near-copy (a zh page): on removes it whole, off keeps its leftovers
-    assert on["near_duplicates"] == {"zh": {"documents": 1, "characters": 711}}
+    # the sample holds an exact copy (a BBC zh article, twice) and two templated gallery
+    # pages (en, Jaccard 0.75): on removes one of each whole, off only their repeated paragraphs
+    assert on["near_duplicates"] == {"en": {"documents": 1, "characters": 626},
+                                     "zh": {"documents": 1, "characters": 711}}
     assert on["counters"]["dedup:filtered:duplicate_paragraph"] < c["dedup:filtered:duplicate_paragraph"]

@@ -1,1 +1,1 @@
-"""Tokenizer stage: the alpha-sampled SentencePiece unigram model (not built yet; see the project's issues)."""
+"""Tokenizer stage: XLM-R's α-sampled SentencePiece unigram model, exported for Hugging Face transformers."""

@@ -1,0 +1,137 @@
+"""`xlmr-tokenizer`: train XLM-R's α-sampled SentencePiece unigram model on an xlmr-corpus output.
+
+    xlmr-tokenizer --corpus out/corpus --output out/tokenizer [--vocab-size 250000|auto]
+        [--alpha 0.3] [--sentences 5000000] [--languages de fr ...] [--seed 0]
+
+TOKDIR receives sentencepiece.bpe.model, the Hugging Face files
+(AutoTokenizer.from_pretrained(TOKDIR) loads it), sampling.json and fertility.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from xlmr.pipeline.argtypes import checked
+
+from .corpus_reader import Corpus, CorpusError
+from .fertility import fertility, format_fertility
+from .sampler import draw, make_plan
+from .spm_train import VocabularyError, input_sentence_size, train, write_tsv
+
+
+def _vocab_size(value: str) -> int | None:
+    if value == "auto":
+        return None
+    size = int(value)
+    if size < 8:  # SentencePiece needs room for its 3 special pieces and a few characters
+        raise argparse.ArgumentTypeError(f"{value} is too small; expected e.g. 250000, or auto")
+    return size
+
+
+_alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
+                 "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
+_positive_int = checked(int, lambda n: n > 0, "is not positive")
+_positive_float = checked(float, lambda x: x > 0, "is not positive")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xlmr-tokenizer", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--corpus", required=True, metavar="DIR",
+                        help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
+    parser.add_argument("--output", required=True, metavar="TOKDIR", help="where the tokenizer is written")
+    parser.add_argument("--vocab-size", type=_vocab_size, default=250_000, metavar="N|auto",
+                        help="SentencePiece pieces; auto takes as many as the corpus fills, up to 250000")
+    parser.add_argument("--alpha", type=_alpha, default=0.3,
+                        help="language sampling exponent: p_i ∝ n_i^alpha (n_i = paragraphs in _stats.json)")
+    parser.add_argument("--sentences", type=_positive_int, default=5_000_000, metavar="N",
+                        help="paragraphs to sample in all (SentencePiece's authors find 1-10M enough)")
+    parser.add_argument("--languages", nargs="+", default=[], metavar="CODE",
+                        help="train on these languages only (space- or comma-separated); default: all in the corpus")
+    parser.add_argument("--seed", type=int, default=0, help="seed of shard order and paragraph selection")
+    parser.add_argument("--heldout", type=_positive_int, default=200, metavar="N",
+                        help="paragraphs per language kept out of training for the fertility report "
+                             "(at most a tenth of the language)")
+    parser.add_argument("--memory-gb", type=_positive_float, default=8.0, metavar="GB",
+                        help="memory for SentencePiece's training (about 20 bytes per input character)")
+    return parser
+
+
+def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:
+    """n_i (paragraphs) of the languages to train on; unknown codes are an error naming the known ones."""
+    sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items() if s["paragraphs"] > 0}
+    if not sizes:
+        raise CorpusError(f"--corpus {corpus.uri} holds no paragraphs (its _stats.json lists no language)")
+    codes = {c.strip() for value in wanted for c in value.split(",") if c.strip()}
+    unknown = sorted(codes - sizes.keys())
+    if unknown:
+        raise CorpusError(f"--languages {', '.join(unknown)}: not in the corpus, which has {', '.join(sorted(sizes))}")
+    return {lang: n for lang, n in sizes.items() if not codes or lang in codes}
+
+
+def format_plan(plans) -> str:
+    header = f"{'lang':<10}{'paragraphs':>12}{'p (α=1)':>9}{'p (α)':>9}{'requested':>11}{'available':>11}{'upsampling':>12}"
+    lines = [header, "-" * len(header)]
+    for p in plans:
+        lines.append(f"{p.lang:<10}{p.paragraphs:>12,}{p.proportional:>9.2%}{p.probability:>9.2%}"
+                     f"{p.requested:>11,}{p.available:>11,}{p.upsampling:>11.2f}x")
+    return "\n".join(lines)
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Train the tokenizer; returns {"sampling": ..., "fertility": ...}."""
+    import sentencepiece as spm
+    from tqdm import tqdm
+
+    from .hf_export import export
+
+    args = build_parser().parse_args(argv)
+    corpus = Corpus(args.corpus)
+    sizes = select_languages(corpus, args.languages)
+    plans = make_plan(sizes, args.sentences, args.alpha, args.heldout)
+    print(format_plan(plans))
+    heldout: dict[str, list[str]] = {p.lang: [] for p in plans}
+    stats = corpus.languages()
+    mean_chars = sum(stats[l]["characters"] for l in sizes) / sum(sizes.values())
+    limit = input_sentence_size(args.sentences, mean_chars, int(args.memory_gb * 2**30))
+    output = Path(args.output)
+    with tempfile.TemporaryDirectory() as tmp, tqdm(total=args.sentences, unit="par", desc="sampling") as bar:
+        # A local TSV of distinct paragraphs with their counts: faster than an iterator and
+        # than repeated lines (docs/tokenizer.md has the measurement).
+        sample = os.path.join(tmp, "sample.tsv")
+        write_tsv((pair for p in plans for pair in draw(corpus, p, args.seed, heldout[p.lang], bar.update)), sample)
+        train({"input": sample, "input_format": "tsv"}, os.path.join(tmp, "spm"), args.vocab_size, limit)
+        export(os.path.join(tmp, "spm.model"), output)
+    processor = spm.SentencePieceProcessor(model_file=str(output / "sentencepiece.bpe.model"))
+    report = {lang: fertility(processor, texts) for lang, texts in heldout.items() if texts}
+    sampling = {
+        "alpha": args.alpha, "seed": args.seed, "size_unit": "paragraphs", "sentences": args.sentences,
+        "input_sentence_size": limit, "vocab_size": processor.get_piece_size(),
+        "languages": {p.lang: {"paragraphs": p.paragraphs, "probability": p.probability,
+                               "proportional": p.proportional, "requested": p.requested,
+                               "available": p.available, "heldout": p.heldout, "drawn": p.drawn,
+                               "upsampling": p.upsampling} for p in plans},
+    }
+    (output / "sampling.json").write_text(json.dumps(sampling, indent=2, ensure_ascii=False))
+    (output / "fertility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return {"sampling": sampling, "fertility": report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = run(argv)
+    except (CorpusError, VocabularyError) as exc:
+        print(f"xlmr-tokenizer: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_fertility(result["fertility"]))
+    print(f"\nvocabulary: {result['sampling']['vocab_size']:,} pieces; see sampling.json, fertility.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
