@@ -111,3 +111,13 @@ def test_clear_errors(sample_corpus, tmp_path, capsys):
     (empty / "_stats.json").write_text(json.dumps({"languages": {}}))
     assert main(["--corpus", str(empty), *base]) == 2
     assert "holds no paragraphs" in capsys.readouterr().err
+
+
+def test_help_documents_every_flag(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--corpus", "--output", "--vocab-size", "--alpha", "--sentences", "--languages", "--seed",
+                 "--heldout", "--memory-gb"):
+        assert flag in text
