@@ -10,6 +10,7 @@ TOKDIR receives sentencepiece.bpe.model, the Hugging Face files
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -97,7 +98,7 @@ def run(argv: list[str] | None = None) -> dict:
     print(format_plan(plans))
     heldout: dict[str, list[str]] = {p.lang: [] for p in plans}
     stats = corpus.languages()
-    mean_chars = sum(stats[l]["characters"] for l in sizes) / sum(sizes.values())
+    mean_chars = sum(stats[lang]["characters"] for lang in sizes) / sum(sizes.values())
     limit = input_sentence_size(args.sentences, mean_chars, int(args.memory_gb * 2**30))
     output = Path(args.output)
     with tempfile.TemporaryDirectory() as tmp, tqdm(total=args.sentences, unit="par", desc="sampling") as bar:
@@ -112,10 +113,8 @@ def run(argv: list[str] | None = None) -> dict:
     sampling = {
         "alpha": args.alpha, "seed": args.seed, "size_unit": "paragraphs", "sentences": args.sentences,
         "input_sentence_size": limit, "vocab_size": processor.get_piece_size(),
-        "languages": {p.lang: {"paragraphs": p.paragraphs, "probability": p.probability,
-                               "proportional": p.proportional, "requested": p.requested,
-                               "available": p.available, "heldout": p.heldout, "drawn": p.drawn,
-                               "upsampling": p.upsampling} for p in plans},
+        "languages": {p.lang: {**dataclasses.asdict(p), "available": p.available, "upsampling": p.upsampling}
+                      for p in plans},
     }
     (output / "sampling.json").write_text(json.dumps(sampling, indent=2, ensure_ascii=False))
     (output / "fertility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
