@@ -64,7 +64,7 @@ def check_codes(values: list[str], lid176: bool) -> str | None:
     Presets are not checked: `cc100` holds ha, om and xh, which lid.176 lacks.
     """
     known = {LID176_RENAMES.get(x, x) for x in LID176_LABELS}
-    for code in sorted(_items(values) - PRESETS.keys()):
+    for code in sorted(split_codes(values) - PRESETS.keys()):
         code = normalize_label(code)
         if not _CODE_SHAPE.match(code):
             return f"--languages: {code!r} is not a language code; expected e.g. de, zh, sw or eng_Latn"
@@ -75,13 +75,14 @@ def check_codes(values: list[str], lid176: bool) -> str | None:
     return None
 
 
-def _items(values: list[str]) -> set[str]:
+def split_codes(values: list[str]) -> set[str]:
+    """Codes given space- or comma-separated ("de,fr sw" -> {"de", "fr", "sw"})."""
     return {item.strip() for value in values for item in value.split(",") if item.strip()}
 
 
 def expand_languages(values: list[str]) -> frozenset[str]:
     """Codes and preset names (comma- or space-separated) -> a set of codes."""
     codes: set[str] = set()
-    for item in _items(values):
+    for item in split_codes(values):
         codes |= PRESETS.get(item, {normalize_label(item)})
     return frozenset(codes)

@@ -39,3 +39,7 @@ class Document:
     n_paragraphs_extracted: int = 0  # paragraphs before dedup (cc_net's original_nlines)
     lang: str = ""
     lang_score: float = 0.0
+
+    @property
+    def n_paragraphs(self) -> int:
+        return self.text.count("\n") + 1

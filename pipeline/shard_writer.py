@@ -61,7 +61,7 @@ def to_row(doc: Document) -> dict:
         "text": doc.text,
         "lang": doc.lang,
         "lang_score": doc.lang_score,
-        "n_paragraphs": doc.text.count("\n") + 1,
+        "n_paragraphs": doc.n_paragraphs,
         "n_paragraphs_extracted": doc.n_paragraphs_extracted,
         "n_chars": len(doc.text),
         "source": doc.source,

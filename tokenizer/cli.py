@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from xlmr.pipeline.argtypes import checked
+from xlmr.pipeline.language_codes import split_codes
 
 from .corpus_reader import Corpus, CorpusError
 from .fertility import fertility, format_fertility
@@ -68,7 +69,7 @@ def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:
     sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items() if s["paragraphs"] > 0}
     if not sizes:
         raise CorpusError(f"--corpus {corpus.uri} holds no paragraphs (its _stats.json lists no language)")
-    codes = {c.strip() for value in wanted for c in value.split(",") if c.strip()}
+    codes = split_codes(wanted)
     unknown = sorted(codes - sizes.keys())
     if unknown:
         raise CorpusError(f"--languages {', '.join(unknown)}: not in the corpus, which has {', '.join(sorted(sizes))}")
