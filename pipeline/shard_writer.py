@@ -108,8 +108,8 @@ class _WriteShard(beam.DoFn):
 class _Finalize(beam.DoFn):
     """Runs once, after every shard is written (its inputs are side inputs)."""
 
-    def __init__(self, output: str, temp_dir: str, config: dict):
-        self.output, self.temp_dir, self.config = output, temp_dir, config
+    def __init__(self, output: str, config: dict):
+        self.output, self.config = output, config
         # The run's folder sits in DIR/_temporary; one run writes a DIR at a time.
         self.temp_root = FileSystems.join(output, TEMP_DIR)
 
@@ -163,7 +163,7 @@ class WriteCorpus(beam.PTransform):
             | "Once" >> beam.Create([None])
             | "Finalize"
             >> beam.ParDo(
-                _Finalize(self.output, self.temp_dir, self.config),
+                _Finalize(self.output, self.config),
                 written=beam.pvalue.AsList(written),
                 lang_totals=beam.pvalue.AsDict(lang_totals),
                 counters=beam.pvalue.AsDict(self.counters),

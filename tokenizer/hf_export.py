@@ -16,12 +16,11 @@ from pathlib import Path
 SPM_NAME = "sentencepiece.bpe.model"
 
 
-def export(model_file: str, tokdir: Path, max_length: int = 512):
-    """Write `tokdir` (model + HF files) and return the loaded tokenizer."""
-    from transformers import AutoTokenizer, XLMRobertaTokenizer
+def export(model_file: str, tokdir: Path, max_length: int = 512) -> None:
+    """Write `tokdir`: the model under XLM-R's name and the Hugging Face files."""
+    from transformers import XLMRobertaTokenizer
 
     tokdir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model_file, tokdir / SPM_NAME)
     tokenizer = XLMRobertaTokenizer.from_pretrained(str(tokdir), model_max_length=max_length)
     tokenizer.save_pretrained(str(tokdir))
-    return AutoTokenizer.from_pretrained(str(tokdir))
