@@ -34,6 +34,17 @@ def sample_corpus(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def sample_tokenizer(sample_corpus, tmp_path_factory):
+    """(directory, run result) of an 8,000-piece tokenizer trained on the sample corpus."""
+    from xlmr.tokenizer.cli import run
+
+    out = tmp_path_factory.mktemp("tok") / "tok"
+    result = run(["--corpus", str(sample_corpus), "--output", str(out), "--vocab-size", "8000",
+                  "--sentences", "20000", "--heldout", "20"])
+    return out, result
+
+
 @pytest.fixture
 def broken_files(tmp_path):
     """Real files cut or spoiled the ways downloads and crawls break."""

@@ -33,14 +33,6 @@ def test_allocation_sums_exactly():
     assert counts["en"] in (473, 474)
 
 
-@pytest.fixture(scope="module")
-def tokenizer_dir(sample_corpus, tmp_path_factory):
-    out = tmp_path_factory.mktemp("tok") / "tok"
-    result = run(["--corpus", str(sample_corpus), "--output", str(out), "--vocab-size", "8000",
-                  "--sentences", "20000", "--heldout", "20"])
-    return out, result
-
-
 def test_realised_shares_follow_the_plan(sample_corpus):
     corpus = Corpus(str(sample_corpus))
     sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items()}
@@ -67,11 +59,11 @@ def test_sampling_is_reproducible(sample_corpus):
     assert list(draw(corpus, plan, 7, [], lambda n: None)) == first
 
 
-def test_transformers_ids_are_sentencepiece_ids_plus_one(tokenizer_dir):
+def test_transformers_ids_are_sentencepiece_ids_plus_one(sample_tokenizer):
     import sentencepiece as spm
     from transformers import AutoTokenizer
 
-    out, _ = tokenizer_dir
+    out, _ = sample_tokenizer
     tok = AutoTokenizer.from_pretrained(str(out))
     sp = spm.SentencePieceProcessor(model_file=str(out / "sentencepiece.bpe.model"))
     assert (tok.convert_tokens_to_ids(["<s>", "<pad>", "</s>", "<unk>"])) == [0, 1, 2, 3]
@@ -83,8 +75,8 @@ def test_transformers_ids_are_sentencepiece_ids_plus_one(tokenizer_dir):
         assert ids[1:-1] == [i + 1 if i != sp.unk_id() else 3 for i in sp.encode(text)]
 
 
-def test_outputs(tokenizer_dir):
-    out, result = tokenizer_dir
+def test_outputs(sample_tokenizer):
+    out, result = sample_tokenizer
     names = {p.name for p in out.iterdir()}
     assert {"sentencepiece.bpe.model", "tokenizer.json", "tokenizer_config.json", "sampling.json",
             "fertility.json"} <= names

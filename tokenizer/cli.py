@@ -18,9 +18,8 @@ import tempfile
 from pathlib import Path
 
 from xlmr.pipeline.argtypes import checked
-from xlmr.pipeline.language_codes import split_codes
 
-from .corpus_reader import Corpus, CorpusError
+from .corpus_reader import Corpus, CorpusError, select_languages
 from .fertility import fertility, format_fertility
 from .sampler import draw, make_plan
 from .spm_train import VocabularyError, input_sentence_size, train, write_tsv
@@ -62,18 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-gb", type=_positive_float, default=8.0, metavar="GB",
                         help="memory for SentencePiece's training (about 20 bytes per input character)")
     return parser
-
-
-def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:
-    """n_i (paragraphs) of the languages to train on; unknown codes are an error naming the known ones."""
-    sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items() if s["paragraphs"] > 0}
-    if not sizes:
-        raise CorpusError(f"--corpus {corpus.uri} holds no paragraphs (its _stats.json lists no language)")
-    codes = split_codes(wanted)
-    unknown = sorted(codes - sizes.keys())
-    if unknown:
-        raise CorpusError(f"--languages {', '.join(unknown)}: not in the corpus, which has {', '.join(sorted(sizes))}")
-    return {lang: n for lang, n in sizes.items() if not codes or lang in codes}
 
 
 def format_plan(plans) -> str:

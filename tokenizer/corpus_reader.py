@@ -14,25 +14,27 @@ from typing import Iterator
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from xlmr.pipeline.language_codes import split_codes
+
 
 class CorpusError(Exception):
     """The corpus directory is missing, incomplete or not an xlmr-corpus output."""
 
 
 class Corpus:
-    def __init__(self, uri: str):
-        self.uri = uri
+    def __init__(self, uri: str, flag: str = "--corpus"):
+        self.uri, self.flag = uri, flag  # the flag named in errors
         try:
             self.fs, self.root = pafs.FileSystem.from_uri(uri if "://" in uri else os.path.abspath(uri))
         except (pafs.ArrowInvalid, OSError) as exc:
-            raise CorpusError(f"--corpus {uri}: {exc}") from exc
+            raise CorpusError(f"{flag} {uri}: {exc}") from exc
         self.stats = self._read_stats()
 
     def _read_stats(self) -> dict:
         path = f"{self.root}/_stats.json"
         if self.fs.get_file_info(path).type != pafs.FileType.File:
             raise CorpusError(
-                f"--corpus {self.uri} has no _stats.json: expected the output directory of xlmr-corpus "
+                f"{self.flag} {self.uri} has no _stats.json: expected the output directory of xlmr-corpus "
                 "(lang=<code>/*.parquet, _stats.json, _SUCCESS)"
             )
         with self.fs.open_input_stream(path) as f:
@@ -57,3 +59,14 @@ class Corpus:
                     for text in parquet.read_row_group(group, columns=["text"]).column("text").to_pylist():
                         yield from text.split("\n")
 
+
+def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:
+    """n_i (paragraphs) of the languages to train on; unknown codes are an error naming the known ones."""
+    sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items() if s["paragraphs"] > 0}
+    if not sizes:
+        raise CorpusError(f"{corpus.flag} {corpus.uri} holds no paragraphs (its _stats.json lists no language)")
+    codes = split_codes(wanted)
+    unknown = sorted(codes - sizes.keys())
+    if unknown:
+        raise CorpusError(f"--languages {', '.join(unknown)}: not in the corpus, which has {', '.join(sorted(sizes))}")
+    return {lang: n for lang, n in sizes.items() if not codes or lang in codes}

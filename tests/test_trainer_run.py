@@ -1,0 +1,143 @@
+"""xlmr-train end to end on CPU with the tiny model: learning, export, exact resume, failures, 2-rank DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from xlmr.trainer.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def _flags(corpus, tokenizer, out, *extra):
+    return ["--data", str(corpus), "--tokenizer", str(tokenizer), "--output", str(out), "--model", "tiny",
+            "--batch-size", "4", "--seq-len", "64", "--eval-every", "0", "--log-every", "1",
+            "--eval-paragraphs", "20", *map(str, extra)]
+
+
+def _records(out, event="train"):
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r.get("event") == event]
+
+
+@pytest.fixture(scope="module")
+def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
+    out = tmp_path_factory.mktemp("train") / "out"
+    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 40, "--warmup", 4, "--save-every", 10,
+                   "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8, "--eval-every", 20)
+    assert main(flags) == 0
+    return out
+
+
+def test_loss_falls_and_checkpoints_rotate(trained):
+    losses = [r["loss"] for r in _records(trained)]
+    assert len(losses) == 40
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5
+    assert sorted(p.name for p in (trained / "checkpoints").iterdir()) == ["step-30", "step-40"]
+    state = json.loads((trained / "checkpoints" / "step-40" / "trainer_state.json").read_text())
+    assert state["step"] == 40 and state["tokens"] == 40 * 8 * 64
+
+
+def test_heldout_evaluation_per_language(trained):
+    evals = _records(trained, "eval")
+    assert [e["step"] for e in evals] == [20, 40]
+    first, last = evals[0]["eval"], evals[1]["eval"]
+    assert {"es", "de", "zh", "sw"} <= set(last)
+    for lang, r in last.items():
+        assert r["predicted"] > 0 and r["perplexity"] == pytest.approx(2.718281828 ** r["loss"], rel=1e-6)
+    assert sum(r["loss"] for r in last.values()) < sum(r["loss"] for r in first.values())
+
+
+def test_export_loads_in_transformers(trained):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, XLMRobertaForSequenceClassification
+
+    final = trained / "final"
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    batch = tokenizer(["Alle Menschen sind frei.", "人人生而自由", "Kila mtu ana haki."], padding=True,
+                      return_tensors="pt")
+    mlm = AutoModelForMaskedLM.from_pretrained(final)
+    assert mlm.config.vocab_size == len(tokenizer)
+    assert mlm(**batch).logits.shape[-1] == len(tokenizer)
+    classifier = XLMRobertaForSequenceClassification.from_pretrained(final, num_labels=3)
+    with torch.no_grad():
+        assert classifier(**batch).logits.shape == (3, 3)
+    # the checkpoint is a transformers directory too, with the trained weights
+    saved = AutoModelForMaskedLM.from_pretrained(trained / "checkpoints" / "step-40")
+    assert torch.equal(saved.roberta.embeddings.word_embeddings.weight, mlm.roberta.embeddings.word_embeddings.weight)
+
+
+def test_resume_repeats_the_uninterrupted_run(sample_corpus, sample_tokenizer, tmp_path):
+    """Two dataloader workers and a checkpoint after 3 batches: the resumed loader must start from worker 1."""
+    common = ("--max-steps", 7, "--warmup", 2, "--save-every", 3, "--workers", 2)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert main(_flags(sample_corpus, sample_tokenizer[0], whole, *common)) == 0
+    shutil.copytree(whole / "checkpoints" / "step-3", resumed / "checkpoints" / "step-3")
+    assert main(_flags(sample_corpus, sample_tokenizer[0], resumed, *common, "--resume")) == 0
+    expected = [(r["step"], r["loss"], r["grad_norm"]) for r in _records(whole)][3:]
+    assert [(r["step"], r["loss"], r["grad_norm"]) for r in _records(resumed)] == expected
+    a = AutoModel_weights(whole / "final")
+    b = AutoModel_weights(resumed / "final")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def AutoModel_weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(path / "model.safetensors")
+
+
+def test_refusals(trained, sample_corpus, sample_tokenizer, tmp_path, capsys):
+    tok = sample_tokenizer[0]
+    assert main(_flags(sample_corpus, tok, trained, "--max-steps", 50, "--warmup", 4)) == 2
+    assert "pass --resume" in capsys.readouterr().err
+    assert main(_flags(sample_corpus, tok, trained, "--max-steps", 50, "--warmup", 4, "--resume",
+                       "--model", "base")) == 2
+    err = capsys.readouterr().err
+    assert "hidden_size 128 in the checkpoint, 768 from the flags" in err
+    assert main(_flags(sample_corpus, sample_corpus, tmp_path / "x", "--max-steps", 5, "--warmup", 1)) == 2
+    assert "not an xlmr-tokenizer output" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(_flags(sample_corpus, tok, tmp_path / "y", "--max-steps", 5, "--warmup", 5))
+    assert "--warmup 5 is not below --max-steps 5" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(_flags(sample_corpus, tok, tmp_path / "y", "--seq-len", 1024))
+    assert "1024 is outside [8, 512]" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(sample_corpus, sample_tokenizer, tmp_path, capsys):
+    out = tmp_path / "nan"
+    # Adam's steps are about lr in size: at 1e30 the weights overflow LayerNorm's variance on the next forward.
+    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 6, "--warmup", 0, "--lr", 1e30,
+                   "--save-every", 1, "--workers", 0)
+    assert main(flags) == 3
+    err = capsys.readouterr().err
+    assert "loss is nan at step 2; the update was not applied" in err and "step-1" in err
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-1"]
+
+
+def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
+    out = tmp_path / "ddp"
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 12, "--warmup", 2, "--save-every", 6,
+                   "--grad-accum", 2, "--workers", 1, "--eval-every", 12)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "xlmr.trainer", *flags],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    start = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r.get("event") == "start"]
+    assert start[0]["world"] == 2
+    records = _records(out)
+    # global batch = 4 sequences x 2 micro-batches x 2 ranks; the ranks' gradient norms agreed at every step
+    assert records[-1]["tokens"] == 12 * 4 * 2 * 2 * 64
+    assert records[-1]["loss"] < records[0]["loss"]
+    step = out / "checkpoints" / "step-12"
+    readers = [set(json.loads((step / f"rank-{r}.json").read_text())["readers"]) for r in (0, 1)]
+    assert readers == [{"0"}, {"1"}]
+    assert _records(out, "eval")[-1]["eval"]

@@ -1,0 +1,116 @@
+"""`xlmr-train`: train an XLM-R masked language model on an xlmr-corpus output with an xlmr-tokenizer tokenizer.
+
+    xlmr-train --data out/corpus --tokenizer out/tokenizer --output out/model [--model base] ...
+    torchrun --nproc-per-node 8 -m xlmr.trainer --data gs://... --tokenizer ... --output ...
+
+OUT receives checkpoints/step-N/, metrics.jsonl and final/ (a Hugging Face
+directory: AutoModelForMaskedLM and AutoTokenizer load it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from xlmr.pipeline.argtypes import checked
+
+from .presets import MAX_POSITIONS, PRESETS
+
+_positive_int = checked(int, lambda n: n > 0, "is not positive")
+_count = checked(int, lambda n: n >= 0, "is negative")
+_positive_float = checked(float, lambda x: x > 0, "is not positive")
+_non_negative_float = checked(float, lambda x: x >= 0, "is negative")
+_alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
+                 "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
+_probability = checked(float, lambda p: 0.0 < p < 1.0, "is outside (0, 1); BERT and XLM-R mask 0.15")
+_seq_len = checked(int, lambda n: 8 <= n <= MAX_POSITIONS - 2,
+                   f"is outside [8, {MAX_POSITIONS - 2}]: the model has {MAX_POSITIONS} positions, "
+                   f"2 of them before the first token; XLM-R uses 512")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xlmr-train", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    io = parser.add_argument_group("data and output")
+    io.add_argument("--data", required=True, metavar="DIR",
+                    help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
+    io.add_argument("--tokenizer", required=True, metavar="TOKDIR",
+                    help="an xlmr-tokenizer output (AutoTokenizer.from_pretrained loads it)")
+    io.add_argument("--output", required=True, metavar="OUT",
+                    help="checkpoints/, metrics.jsonl and final/ go here (shared storage for multi-node runs)")
+    io.add_argument("--languages", nargs="+", default=[], metavar="CODE",
+                    help="train on these languages only (space- or comma-separated); default: all in the corpus")
+    io.add_argument("--alpha", type=_alpha, default=0.3,
+                    help="language sampling exponent: p_i ∝ n_i^alpha, n_i = paragraphs in _stats.json")
+    io.add_argument("--seq-len", type=_seq_len, default=512, metavar="N", help="tokens per sequence")
+    io.add_argument("--workers", type=_count, default=2, metavar="N",
+                    help="dataloader worker processes per rank (reading and tokenising); 0 reads in the main process")
+
+    model = parser.add_argument_group("model and optimisation")
+    model.add_argument("--model", choices=sorted(PRESETS), default="base",
+                       help="tiny (2 layers, 128 wide: tests), base (12, 768) or large (24, 1024) as in XLM-R")
+    model.add_argument("--max-steps", type=_positive_int, default=100_000, metavar="N", help="optimizer updates")
+    model.add_argument("--batch-size", type=_positive_int, default=32, metavar="B",
+                       help="sequences per micro-batch per process; global batch = B x grad-accum x processes")
+    model.add_argument("--grad-accum", type=_positive_int, default=1, metavar="K", help="micro-batches per update")
+    model.add_argument("--lr", type=_positive_float, default=6e-4, help="peak learning rate")
+    model.add_argument("--warmup", type=_count, default=10_000, metavar="N",
+                       help="updates of linear warmup (then linear decay to 0 at --max-steps)")
+    model.add_argument("--weight-decay", type=_non_negative_float,
+                       default=0.01, help="AdamW weight decay (matrices only)")
+    model.add_argument("--clip-norm", type=_positive_float, default=1.0, help="gradient clipping (global L2 norm)")
+    model.add_argument("--mask-prob", type=_probability, default=0.15,
+                       help="share of tokens to predict (of them 80%% <mask>, 10%% random, 10%% kept)")
+    model.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
+                       help="auto: bf16 autocast on GPU, fp32 on CPU; fp16 adds a gradient scaler")
+    model.add_argument("--compile", action="store_true", help="torch.compile the model")
+    model.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
+                       help="auto: cuda:LOCAL_RANK when a GPU is present")
+    model.add_argument("--seed", type=int, default=0, help="seed of initialisation, data order and masking")
+
+    run = parser.add_argument_group("checkpoints, evaluation, logging")
+    run.add_argument("--save-every", type=_positive_int, default=1000, metavar="N",
+                     help="write OUT/checkpoints/step-N every N updates (and at the end)")
+    run.add_argument("--keep-checkpoints", type=_positive_int, default=3, metavar="K", help="keep the last K")
+    run.add_argument("--resume", action="store_true",
+                     help="continue from the latest checkpoint in OUT (starts afresh if there is none)")
+    run.add_argument("--eval-every", type=_count, default=1000, metavar="N",
+                     help="held-out loss and perplexity per language every N updates (and at the end); 0: only at the end")
+    run.add_argument("--eval-paragraphs", type=_count, default=500, metavar="N",
+                     help="paragraphs per language held out of training for evaluation (at most a tenth of it)")
+    run.add_argument("--eval-sequences", type=_positive_int, default=64, metavar="N",
+                     help="at most N held-out sequences per language per evaluation")
+    run.add_argument("--log-every", type=_positive_int, default=10, metavar="N",
+                     help="a metrics.jsonl record every N updates")
+    return parser
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.warmup >= args.max_steps:
+        parser.error(f"--warmup {args.warmup} is not below --max-steps {args.max_steps}: "
+                     "the learning rate would never reach its peak; XLM-R warms up over a few percent of the run")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    from xlmr.tokenizer.corpus_reader import CorpusError
+
+    from .checkpoint import CheckpointError
+    from .train import NonFiniteLoss, TrainError, train
+
+    args = parse(argv)
+    try:
+        train(args)
+    except (CorpusError, CheckpointError, TrainError) as exc:
+        print(f"xlmr-train: error: {exc}", file=sys.stderr)
+        return 2
+    except NonFiniteLoss as exc:
+        print(f"xlmr-train: stopped: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

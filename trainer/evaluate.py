@@ -1,0 +1,75 @@
+"""Masked-LM loss and perplexity per language on held-out text, the same masks every time.
+
+Each held-out sequence is masked with a generator seeded by its language and
+index, so the numbers do not depend on the number of ranks or on when the
+evaluation runs; ranks split the sequences and sum their losses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+
+from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
+from .packing import pack_all
+from .shard_stream import heldout_count, heldout_paragraphs
+
+
+def heldout_sequences(corpus, languages: list[str], wanted: int, encode, length: int, bos: int, eos: int,
+                      max_sequences: int) -> dict[str, list[list[int]]]:
+    """Per language, the packed held-out paragraphs (the ones every training reader skips)."""
+    out = {}
+    for lang in languages:
+        n = heldout_count(corpus.languages()[lang]["paragraphs"], wanted)
+        if n:
+            paragraphs = heldout_paragraphs(corpus.fs, corpus.shards(lang)[0], n)
+            out[lang] = list(pack_all(encode(paragraphs), length, bos, eos))[:max_sequences]
+    return out
+
+
+def _batch(sequences: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad, dtype=torch.long)
+    for i, s in enumerate(sequences):
+        ids[i, : len(s)] = torch.tensor(s)
+    return ids, (ids != pad).long()
+
+
+@torch.no_grad()
+def evaluate(loss_fn, sets: dict[str, list[list[int]]], vocab: Vocabulary, pad: int, ctx, batch_size: int,
+             mask_prob: float, autocast=contextlib.nullcontext) -> dict[str, dict]:
+    """{lang: {loss, perplexity, predicted}}: mean cross-entropy (nats) over the masked tokens."""
+    languages = sorted(sets)
+    sums = torch.zeros(len(languages), 2, dtype=torch.float64, device=ctx.device)
+    for row, lang in enumerate(languages):
+        mine = [(i, s) for i, s in enumerate(sets[lang]) if i % ctx.world == ctx.rank]
+        for start in range(0, len(mine), batch_size):
+            chunk = mine[start:start + batch_size]
+            ids, attention = _batch([s for _, s in chunk], pad)
+            masked, labels = [], []
+            for (i, _), seq in zip(chunk, ids):
+                generator = torch.Generator().manual_seed(derive_seed(lang, i))
+                m, lab = mask_tokens(seq[None], vocab, generator, mask_prob)
+                masked.append(m)
+                labels.append(lab)
+            labels = torch.cat(labels).to(ctx.device)
+            with autocast():
+                loss = loss_fn(torch.cat(masked).to(ctx.device), labels, attention.to(ctx.device))
+            sums[row, 0] += loss.double()
+            sums[row, 1] += (labels != IGNORE).sum()
+    ctx.sum(sums)
+    report = {}
+    for lang, (loss, n) in zip(languages, sums.tolist()):
+        if n:
+            report[lang] = {"loss": loss / n, "perplexity": math.exp(loss / n), "predicted": int(n)}
+    return report
+
+
+def format_report(report: dict[str, dict]) -> str:
+    header = f"{'lang':<8}{'loss':>8}{'ppl':>10}{'tokens':>8}"
+    lines = [header, "-" * len(header)]
+    for lang, r in sorted(report.items(), key=lambda kv: kv[1]["perplexity"]):
+        lines.append(f"{lang:<8}{r['loss']:>8.3f}{r['perplexity']:>10.1f}{r['predicted']:>8}")
+    return "\n".join(lines)
