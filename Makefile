@@ -1,5 +1,6 @@
 # The two commands of the README. Each creates .venv and installs what it needs.
-#   make demo   run xlmr-corpus end to end on the bundled sample, then xlmr-tokenizer
+#   make demo   run xlmr-corpus end to end on the bundled sample, then xlmr-tokenizer,
+#               then a short CPU training run of the tiny model, loaded back with transformers
 #   make test   run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -16,12 +17,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	touch $@
 
-# The corpus, then a tokenizer on it (8,000 pieces: what the small sample can fill).
+# The corpus, a tokenizer on it (8,000 pieces: what the small sample can fill), then a
+# tiny model trained for 80 steps on CPU and loaded back through transformers.
 demo: $(VENV)/.installed
 	$(BIN)/xlmr-corpus --input sample/sample.warc.gz sample/sample.warc.wet.gz \
 		--output out/corpus --overwrite
 	$(BIN)/xlmr-tokenizer --corpus out/corpus --output out/tokenizer \
 		--vocab-size 8000 --sentences 20000
+	$(BIN)/xlmr-train --data out/corpus --tokenizer out/tokenizer --output out/model --overwrite \
+		--model tiny --max-steps 80 --warmup 8 --batch-size 16 --seq-len 128 --workers 1 \
+		--save-every 40 --eval-every 40 --eval-paragraphs 50
+	$(BIN)/python -c "from transformers import pipeline; \
+		fill = pipeline('fill-mask', model='out/model/final', top_k=3); \
+		print('fill-mask through transformers from out/model/final:', [(p['token_str'], round(p['score'], 3)) for p in fill('Alle Menschen sind frei und <mask> an Würde.')])"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
@@ -29,6 +37,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_tokenizer.py
+	$(BIN)/python bench/bench_trainer.py
 
 clean:
 	rm -rf $(VENV) out

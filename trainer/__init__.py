@@ -1,1 +1,1 @@
-"""Trainer stage: a thin PyTorch DDP masked-LM trainer (not built yet; see the project's issues)."""
+"""Stage 3: `xlmr-train`, a thin PyTorch DDP masked-LM trainer over xlmr-corpus shards (docs/training.md)."""

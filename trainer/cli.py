@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-checkpoints", type=_positive_int, default=3, metavar="K", help="keep the last K")
     run.add_argument("--resume", action="store_true",
                      help="continue from the latest checkpoint in OUT (starts afresh if there is none)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="delete OUT's checkpoints, metrics.jsonl and final/ first and start afresh")
     run.add_argument("--eval-every", type=_count, default=1000, metavar="N",
                      help="held-out loss and perplexity per language every N updates (and at the end); 0: only at the end")
     run.add_argument("--eval-paragraphs", type=_count, default=500, metavar="N",
@@ -91,6 +93,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if args.warmup >= args.max_steps:
         parser.error(f"--warmup {args.warmup} is not below --max-steps {args.max_steps}: "
                      "the learning rate would never reach its peak; XLM-R warms up over a few percent of the run")
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite contradict each other: --resume continues OUT's run, "
+                     "--overwrite deletes it")
     return args
 
 

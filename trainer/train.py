@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -99,6 +100,12 @@ def _train(args, ctx) -> dict:
     sizes = select_languages(corpus, args.languages)
     config = model_config(args.model, tokenizer)
     out = Path(args.output)
+    if args.overwrite:
+        if ctx.main:
+            for name in ("checkpoints", "final"):
+                shutil.rmtree(out / name, ignore_errors=True)
+            (out / "metrics.jsonl").unlink(missing_ok=True)
+        ctx.barrier()  # no rank looks for checkpoints before they are gone
     resume_from = checkpoint.latest(out)
     if resume_from and not args.resume:
         raise TrainError(f"--output {out} already has checkpoints (latest {resume_from.name}): "
