@@ -129,3 +129,16 @@ def test_realised_language_shares_follow_alpha(sample_corpus, sample_tokenizer):
     for lang, p in expected.items():
         assert abs(counts.get(lang, 0) / n - p) < 4.5 * math.sqrt(p * (1 - p) / n), lang
     assert states[0]["k"] == n
+
+
+def test_flops_count_every_matrix_of_the_model(sample_tokenizer):
+    """At mask_prob 1 and no attention term, 6 FLOPs per weight of every Linear layer, head included."""
+    from transformers import AutoTokenizer, XLMRobertaForMaskedLM
+
+    from xlmr.trainer.flops import training_flops_per_token
+    from xlmr.trainer.presets import model_config
+
+    config = model_config("tiny", AutoTokenizer.from_pretrained(sample_tokenizer[0]))
+    model = XLMRobertaForMaskedLM(config)
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    assert training_flops_per_token(config, 0, 1.0) == 6 * weights

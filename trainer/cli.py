@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="paragraphs per language held out of training for evaluation (at most a tenth of it)")
     run.add_argument("--eval-sequences", type=_positive_int, default=64, metavar="N",
                      help="at most N held-out sequences per language per evaluation")
+    run.add_argument("--peak-tflops", type=_positive_float, default=None, metavar="TF",
+                     help="dense peak of one accelerator at the precision used (989 for an H100 SXM in bf16): "
+                          "adds model FLOPs utilisation (mfu) to the metrics")
     run.add_argument("--log-every", type=_positive_int, default=10, metavar="N",
                      help="a metrics.jsonl record every N updates")
     return parser

@@ -25,6 +25,7 @@ from . import checkpoint
 from .dataset import PackedStream, advance, collate, load_encoder
 from .distributed import setup, teardown
 from .evaluate import evaluate, format_report, heldout_sequences
+from .flops import training_flops_per_token
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
 from .optim import build_optimizer, linear_schedule
 from .presets import model_config
@@ -178,6 +179,7 @@ def _train(args, ctx) -> dict:
                                {"tokens": tokens, "world": ctx.world, "workers": args.workers,
                                 "model": args.model, "seq_len": args.seq_len}, data, args.keep_checkpoints)
 
+    flops_per_token = training_flops_per_token(config, args.seq_len, args.mask_prob)
     model.train()
     bar = tqdm(total=args.max_steps, initial=step, disable=not ctx.main, unit="step", dynamic_ncols=True)
     window_start, window_tokens, loss_value, report = time.perf_counter(), 0, float("nan"), {}
@@ -228,6 +230,9 @@ def _train(args, ctx) -> dict:
             record = {"event": "train", "step": step, "tokens": tokens, "loss": loss_value,
                       "lr": lr, "grad_norm": grad_norm.item(),
                       "masked": int(masked_total.item()), "tokens_per_s": window_tokens / elapsed}
+            record["tflops_per_process"] = record["tokens_per_s"] / ctx.world * flops_per_token / 1e12
+            if args.peak_tflops:
+                record["mfu"] = record["tflops_per_process"] / args.peak_tflops
             metrics.write(record)
             bar.set_postfix(loss=f"{loss_value:.3f}", lr=f"{record['lr']:.2e}",
                             tok_s=f"{record['tokens_per_s']:,.0f}")
