@@ -113,6 +113,16 @@ def test_readers_see_disjoint_paragraphs_and_skip_the_heldout(sample_corpus):
         assert sorted(seen + heldout) == sorted(everything)
 
 
+def test_a_share_that_tokenises_to_nothing_is_empty_not_endless(sample_corpus):
+    """A lone zero-width space survives the pipeline's strip() and tokenises to []: a reader
+    holding only such text must give the language up instead of spinning through epochs."""
+    corpus = Corpus(str(sample_corpus))
+    paths = corpus.shards("nl")
+    stream = LanguageStream(corpus.fs, assign(paths, 4, 1), (paths[0], 0), lambda texts: [[] for _ in texts], "0:nl:1")
+    with pytest.raises(EmptyStream):
+        Packer(stream.paragraphs(), 16, 0, 2).sequence()
+
+
 def test_realised_language_shares_follow_alpha(sample_corpus, sample_tokenizer):
     corpus = Corpus(str(sample_corpus))
     sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items()}

@@ -101,6 +101,15 @@ def test_refusals(trained, sample_corpus, sample_tokenizer, tmp_path, capsys):
                        "--model", "base")) == 2
     err = capsys.readouterr().err
     assert "hidden_size 128 in the checkpoint, 768 from the flags" in err
+    # same size, two pieces swapped: another vocabulary
+    other = tmp_path / "other-tok"
+    shutil.copytree(tok, other)
+    spec = json.loads((other / "tokenizer.json").read_text())
+    pieces = spec["model"]["vocab"]
+    pieces[100], pieces[101] = pieces[101], pieces[100]
+    (other / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
+    assert main(_flags(sample_corpus, other, trained, "--max-steps", 50, "--warmup", 4, "--resume")) == 2
+    assert "the tokenizer's pieces differ" in capsys.readouterr().err
     assert main(_flags(sample_corpus, sample_corpus, tmp_path / "x", "--max-steps", 5, "--warmup", 1)) == 2
     assert "not an xlmr-tokenizer output" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -2,7 +2,7 @@
 
     config.json, model.safetensors   the model (save_pretrained: transformers loads it as is)
     optimizer.pt, scheduler.pt       AdamW, the lr schedule and the fp16 scaler (rank 0; DDP keeps them equal)
-    trainer_state.json               step, tokens, world size, dataloader workers
+    trainer_state.json               step, tokens, world size, dataloader workers, vocabulary digest
     rank-R.pt, rank-R.json           each rank's RNG states and data-reader positions
 
 Everything loads with `weights_only=True` or as JSON/safetensors: no pickled code.
@@ -10,7 +10,9 @@ Everything loads with `weights_only=True` or as JSON/safetensors: no pickled cod
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -69,19 +71,39 @@ def save(out: Path, step: int, ctx, model, optimizer, scheduler, scaler, state: 
         (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **state}, indent=2))
     ctx.barrier()
     if ctx.main:
+        _fsync(tmp)  # a published step-N must not hold files still in the page cache after a power cut
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in steps(out)[:-keep]:
-            shutil.rmtree(old)
+        for old in [*steps(out)[:-keep], *final.parent.glob("step-*.tmp")]:
+            shutil.rmtree(old)  # older checkpoints, and .tmp directories of runs that crashed mid-save
     ctx.barrier()
     return final
 
 
-def check_shape(path: Path, config) -> None:
+def _fsync(directory: Path) -> None:
+    for path in [*directory.iterdir(), directory]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def vocabulary_digest(tokenizer) -> str:
+    """Identifies the tokenizer's pieces and ids: two vocabularies of one size can differ."""
+    pairs = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def check_compatible(path: Path, config, vocabulary: str) -> None:
     """Refuse a checkpoint whose model shape or vocabulary differs from what the flags build."""
     saved = json.loads((path / "config.json").read_text())
     wrong = [f"{k} {saved.get(k)} in the checkpoint, {getattr(config, k)} from the flags"
              for k in SHAPE_FIELDS if saved.get(k) != getattr(config, k)]
+    trained_with = json.loads((path / "trainer_state.json").read_text()).get("vocabulary")
+    if not wrong and trained_with != vocabulary:
+        wrong = [f"the tokenizer's pieces differ (vocabulary digest {trained_with} in the checkpoint, "
+                 f"{vocabulary} for --tokenizer)"]
     if wrong:
         raise CheckpointError(f"{path} does not fit this run: " + "; ".join(wrong)
                               + " (same --model and --tokenizer as the run that wrote it, or a new --output)")

@@ -24,3 +24,13 @@ def linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def rebase(scheduler: torch.optim.lr_scheduler.LambdaLR, lr: float) -> None:
+    """After loading a checkpoint: this run's --lr, --warmup and --max-steps apply from the next
+    update on (a restored scheduler keeps the old peak rate; extending a finished run would stay at 0)."""
+    scheduler.base_lrs = [lr for _ in scheduler.base_lrs]
+    rates = [lr * f(scheduler.last_epoch) for f in scheduler.lr_lambdas]
+    for group, rate in zip(scheduler.optimizer.param_groups, rates):
+        group["lr"] = rate
+    scheduler._last_lr = rates

@@ -25,7 +25,8 @@ Encode = Callable[[list[str]], list[list[int]]]
 
 
 class EmptyStream(Exception):
-    """This reader has no paragraph of the language (fewer paragraphs than readers, or all held out)."""
+    """This reader has no token of the language (fewer paragraphs than readers, all held out,
+    or only text that tokenises to nothing, such as a lone zero-width space)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +92,7 @@ class LanguageStream:
             found = False
             for s, piece in enumerate(self.order(epoch)[slot:], start=slot):
                 for position, ids in self._slice(piece, (epoch, s, row, para)):
-                    found = True
+                    found = found or bool(ids)  # text that tokenises to nothing does not count
                     yield position, ids
                 row = para = 0
             if not found and start == (0, 0, 0, 0):

@@ -27,7 +27,7 @@ from .distributed import setup, teardown
 from .evaluate import evaluate, format_report, heldout_sequences
 from .flops import training_flops_per_token
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
-from .optim import build_optimizer, linear_schedule
+from .optim import build_optimizer, linear_schedule, rebase
 from .presets import model_config
 from .sparse_mlm import SparseMaskedLM
 
@@ -69,14 +69,21 @@ class Metrics:
     def __init__(self, path: Path, main: bool, resumed_step: int):
         self.path, self.main = path, main
         if main and path.exists():
-            kept = [line for line in path.read_text().splitlines()
-                    if line and json.loads(line).get("step", 0) <= resumed_step]
+            kept = [line for line in path.read_text().splitlines() if _step_of(line) <= resumed_step]
             path.write_text("".join(line + "\n" for line in kept))
 
     def write(self, record: dict) -> None:
         if self.main:
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
+
+
+def _step_of(line: str) -> float:
+    """A record's step; a line cut short by a crash counts as past any checkpoint."""
+    try:
+        return json.loads(line).get("step", 0)
+    except json.JSONDecodeError:
+        return math.inf
 
 
 def train(args) -> dict:
@@ -100,6 +107,7 @@ def _train(args, ctx) -> dict:
     corpus = Corpus(args.data, flag="--data")
     sizes = select_languages(corpus, args.languages)
     config = model_config(args.model, tokenizer)
+    vocabulary = checkpoint.vocabulary_digest(tokenizer)
     out = Path(args.output)
     if args.overwrite:
         if ctx.main:
@@ -112,7 +120,7 @@ def _train(args, ctx) -> dict:
         raise TrainError(f"--output {out} already has checkpoints (latest {resume_from.name}): "
                          "pass --resume to continue that run, or choose a new --output")
     if resume_from:
-        checkpoint.check_shape(resume_from, config)
+        checkpoint.check_compatible(resume_from, config, vocabulary)
     out.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(args.seed)
@@ -121,7 +129,12 @@ def _train(args, ctx) -> dict:
     ddp = None
     if ctx.distributed:
         ddp = DistributedDataParallel(loss_module, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
-    forward = torch.compile(ddp or loss_module) if args.compile else (ddp or loss_module)
+    if args.compile:
+        # The encoder only, in place (parameter names unchanged): its shapes are fixed, while the
+        # masked-position gather before the head changes size every batch, and recompiling on
+        # that would make a resumed run's numbers differ from an uninterrupted one's.
+        model.roberta.compile()
+    forward = ddp or loss_module
     autocast, scaler = autocast_for(args.precision, ctx.device)
     optimizer = build_optimizer(model, args.lr, args.weight_decay, fused=ctx.device.type == "cuda")
     scheduler = linear_schedule(optimizer, args.warmup, args.max_steps)
@@ -133,6 +146,7 @@ def _train(args, ctx) -> dict:
         state, data = checkpoint.load(resume_from, ctx, model, optimizer, scheduler, scaler)
         rng_after_resume = checkpoint.rng_state()
         step, tokens = state["step"], state["tokens"]
+        rebase(scheduler, args.lr)
         if data and state["world"] == ctx.world and state["workers"] == args.workers:
             readers = {int(k): v for k, v in data["readers"].items()}
             consumed = data["batches"]
@@ -175,9 +189,10 @@ def _train(args, ctx) -> dict:
 
     def save() -> Path:
         data = {"batches": consumed, "readers": readers}
-        return checkpoint.save(out, step, ctx, model, optimizer, scheduler, scaler,
-                               {"tokens": tokens, "world": ctx.world, "workers": args.workers,
-                                "model": args.model, "seq_len": args.seq_len}, data, args.keep_checkpoints)
+        state = {"tokens": tokens, "world": ctx.world, "workers": args.workers, "vocabulary": vocabulary,
+                 "model": args.model, "seq_len": args.seq_len}
+        return checkpoint.save(out, step, ctx, model, optimizer, scheduler, scaler, state, data,
+                               args.keep_checkpoints)
 
     flops_per_token = training_flops_per_token(config, args.seq_len, args.mask_prob)
     model.train()
@@ -205,10 +220,13 @@ def _train(args, ctx) -> dict:
             scaler.unscale_(optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
         loss_value = (ctx.sum(loss_sum) / masked_total).item()
-        if not math.isfinite(loss_value):
+        # The fp16 scaler skips updates with overflowing gradients by itself; otherwise a NaN
+        # gradient under a finite loss would write NaN into every weight.
+        if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
             optimizer.zero_grad(set_to_none=True)
             last_good = checkpoint.latest(out)
-            raise NonFiniteLoss(f"loss is {loss_value} at step {step + 1}; the update was not applied. Last good "
+            what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
+            raise NonFiniteLoss(f"{what} at step {step + 1}; the update was not applied. Last good "
                                 f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
                                 "--precision bf16 instead of fp16 usually helps)")
         lr = scheduler.get_last_lr()[0]  # the rate of this update
