@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{r['copies']:>6}{r['docs']:>7}{r['paragraphs'] / r['docs']:>9.1f}{one:>8.2f}"
               f"{r['docs'] / one:>11.1f}{two:>8.2f}{r['docs'] / two:>11.1f}{one / two:>7.2f}")
     fits = {c: fit([(r["docs"], r[c]) for r in rows]) for c in CONFIGS}
-    print(f"\nfit wall = fixed + docs / rate:")
+    print("\nfit wall = fixed + docs / rate:")
     for config, (fixed, rate) in fits.items():
         print(f"  {config}: fixed {fixed:5.2f}s, marginal {rate:6.1f} docs/s")
     print(f"  marginal 2w / 1w: {fits['pipeline-2w'][1] / fits['pipeline-1w'][1]:.2f}")

@@ -15,9 +15,9 @@ import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from .counting_dofn import COUNTS_TAG
+from .http_reader import RetryPolicy
 from .inputs import crawl_manifest, expand_inputs
 from .language_codes import expand_languages
 from .language_id import default_model_path
@@ -33,6 +33,10 @@ class OutputExistsError(Exception):
     pass
 
 
+def http_policy(opts: CorpusOptions) -> RetryPolicy:
+    return RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
+
+
 def _stage(pcoll, label: str, dofn):
     """Apply a CountingDoFn; returns (main output, counts output)."""
     result = pcoll | label >> beam.ParDo(dofn).with_outputs(COUNTS_TAG, main="main")
@@ -44,7 +48,7 @@ def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp
     counts = []
     # file paths, spread over workers before any record is read
     files_pc = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
-    records, c = _stage(files_pc, "ReadRecords", ReadRecords(opts.max_html_bytes))  # RawRecord
+    records, c = _stage(files_pc, "ReadRecords", ReadRecords(opts.max_html_bytes, http_policy(opts)))  # RawRecord
     counts.append(c)
     docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
     counts.append(c)

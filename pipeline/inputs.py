@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gzip
 import re
-import urllib.request
 from typing import BinaryIO
 
 from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+
+from .http_reader import RetryPolicy, open_url
 
 CC_BASE = "https://data.commoncrawl.org/"
 CRAWL_ID = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")
@@ -31,11 +32,14 @@ def is_manifest(path: str) -> bool:
     return path.endswith((".paths.gz", ".paths"))
 
 
-def open_input(path: str) -> BinaryIO:
-    """A binary stream over a local, gs://, s3:// or http(s):// file, bytes as stored."""
+def open_input(path: str, policy: RetryPolicy = RetryPolicy()) -> BinaryIO:
+    """A binary stream over a local, gs://, s3:// or http(s):// file, bytes as stored.
+
+    http(s) streams retry and resume by themselves (http_reader.py); Beam's
+    gs:// and s3:// filesystems retry through their client libraries.
+    """
     if path.startswith(_HTTP):
-        request = urllib.request.Request(path, headers={"User-Agent": "xlmr-corpus"})
-        return urllib.request.urlopen(request, timeout=60)
+        return open_url(path, policy)
     # UNCOMPRESSED: warcio reads gzip members itself and reports their offsets.
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 

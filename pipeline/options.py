@@ -76,6 +76,12 @@ class CorpusOptions(PipelineOptions):
         _flag(parser, "max-html-bytes", type=_positive_int, default=2 * 1024 * 1024, metavar="N",
               help="skip (and count) records whose payload is larger (default: 2 MiB; "
                    "CommonCrawl truncates at 1 MiB)")
+        _flag(parser, "http-retries", type=_non_negative_int, default=10, metavar="N",
+              help="http(s) inputs: failures in a row (503/429, resets, timeouts) retried with "
+                   "jittered exponential backoff, resuming by Range, before the file is counted as "
+                   "download_failed (default: 10)")
+        _flag(parser, "http-retry-budget", type=_seconds, default=900.0, metavar="SECONDS",
+              help="http(s) inputs: most seconds spent waiting between retries of one file (default: 900)")
         _flag(parser, "extract-timeout", type=_seconds, default=10.0, metavar="SECONDS",
               help="time limit per page for trafilatura, run in a child process; "
                    "0 runs it in-process without a limit (default: 10)")

@@ -13,6 +13,7 @@ import apache_beam as beam
 
 from .counting_dofn import CountingDoFn
 from .extract_text import html_to_text, to_document
+from .http_reader import DownloadFailed, RetryPolicy
 from .inputs import open_input
 from .language_id import LanguageIdentifier, identify
 from .length_filter import long_enough
@@ -28,19 +29,25 @@ class ReadRecords(CountingDoFn):
 
     namespace = "read"
 
-    def __init__(self, max_payload_bytes: int):
+    def __init__(self, max_payload_bytes: int, http_policy: RetryPolicy = RetryPolicy()):
         self.max_payload_bytes = max_payload_bytes
+        self.http_policy = http_policy
 
     def process(self, path: str):
         self.count("files")
         try:
-            stream = open_input(path)
-        except Exception as exc:  # missing file, HTTP error, no credentials...
+            stream = open_input(path, self.http_policy)
+        except Exception as exc:  # missing file, no credentials...
             self.count("filtered:unopenable_file")
             log.warning("%s: cannot open, %s: %s", path, type(exc).__name__, exc)
             return
-        with stream:
-            yield from read_records(stream, path, self.max_payload_bytes, self.count)
+        try:
+            with stream:
+                yield from read_records(stream, path, self.max_payload_bytes, self.count)
+        except DownloadFailed as exc:
+            # The records read before the failure are kept; the rest of the file is lost.
+            self.count("filtered:download_failed")
+            log.error("%s", exc)
 
 
 _FAILED = object()

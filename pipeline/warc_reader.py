@@ -22,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from .counters import Count, no_count
+from .http_reader import DownloadFailed
 from .records import RawRecord
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def read_records(
                     break
                 if result is not None:
                     yield result
+        except DownloadFailed:
+            raise  # not the file's fault: the caller counts the file
         except Exception as exc:  # warcio raises a variety of errors on junk
             if not seen_any and isinstance(exc, ArchiveLoadFailed):
                 count("filtered:not_warc")  # "Unknown archive format" on the first line

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from xlmr.tokenizer.alpha_sampling import allocate, sampling_probabilities
-from xlmr.tokenizer.cli import main, run
+from xlmr.tokenizer.cli import main
 from xlmr.tokenizer.corpus_reader import Corpus
 from xlmr.tokenizer.sampler import draw, make_plan
 

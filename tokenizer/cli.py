@@ -15,9 +15,9 @@ import json
 import os
 import sys
 import tempfile
-from pathlib import Path
 
 from xlmr.pipeline.argtypes import checked
+from xlmr.pipeline.remote_files import local_output
 
 from .corpus_reader import Corpus, CorpusError, select_languages
 from .fertility import fertility, format_fertility
@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--corpus", required=True, metavar="DIR",
                         help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
-    parser.add_argument("--output", required=True, metavar="TOKDIR", help="where the tokenizer is written")
+    parser.add_argument("--output", required=True, metavar="TOKDIR",
+                        help="where the tokenizer is written: a local directory, gs:// or s3://")
     parser.add_argument("--vocab-size", type=_vocab_size, default=250_000, metavar="N|auto",
                         help="SentencePiece pieces; auto takes as many as the corpus fills, up to 250000")
     parser.add_argument("--alpha", type=_alpha, default=0.3,
@@ -88,24 +89,25 @@ def run(argv: list[str] | None = None) -> dict:
     stats = corpus.languages()
     mean_chars = sum(stats[lang]["characters"] for lang in sizes) / sum(sizes.values())
     limit = input_sentence_size(args.sentences, mean_chars, int(args.memory_gb * 2**30))
-    output = Path(args.output)
-    with tempfile.TemporaryDirectory() as tmp, tqdm(total=args.sentences, unit="par", desc="sampling") as bar:
-        # A local TSV of distinct paragraphs with their counts: faster than an iterator and
-        # than repeated lines (docs/tokenizer.md has the measurement).
-        sample = os.path.join(tmp, "sample.tsv")
-        write_tsv((pair for p in plans for pair in draw(corpus, p, args.seed, heldout[p.lang], bar.update)), sample)
-        train({"input": sample, "input_format": "tsv"}, os.path.join(tmp, "spm"), args.vocab_size, limit)
-        export(os.path.join(tmp, "spm.model"), output)
-    processor = spm.SentencePieceProcessor(model_file=str(output / "sentencepiece.bpe.model"))
-    report = {lang: fertility(processor, texts) for lang, texts in heldout.items() if texts}
-    sampling = {
-        "alpha": args.alpha, "seed": args.seed, "size_unit": "paragraphs", "sentences": args.sentences,
-        "input_sentence_size": limit, "vocab_size": processor.get_piece_size(),
-        "languages": {p.lang: {**dataclasses.asdict(p), "available": p.available, "upsampling": p.upsampling}
-                      for p in plans},
-    }
-    (output / "sampling.json").write_text(json.dumps(sampling, indent=2, ensure_ascii=False))
-    (output / "fertility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    with local_output(args.output) as output:
+        with tempfile.TemporaryDirectory() as tmp, tqdm(total=args.sentences, unit="par", desc="sampling") as bar:
+            # A local TSV of distinct paragraphs with their counts: faster than an iterator and
+            # than repeated lines (docs/tokenizer.md has the measurement).
+            sample = os.path.join(tmp, "sample.tsv")
+            write_tsv((pair for p in plans for pair in draw(corpus, p, args.seed, heldout[p.lang], bar.update)),
+                      sample)
+            train({"input": sample, "input_format": "tsv"}, os.path.join(tmp, "spm"), args.vocab_size, limit)
+            export(os.path.join(tmp, "spm.model"), output)
+        processor = spm.SentencePieceProcessor(model_file=str(output / "sentencepiece.bpe.model"))
+        report = {lang: fertility(processor, texts) for lang, texts in heldout.items() if texts}
+        sampling = {
+            "alpha": args.alpha, "seed": args.seed, "size_unit": "paragraphs", "sentences": args.sentences,
+            "input_sentence_size": limit, "vocab_size": processor.get_piece_size(),
+            "languages": {p.lang: {**dataclasses.asdict(p), "available": p.available, "upsampling": p.upsampling}
+                          for p in plans},
+        }
+        (output / "sampling.json").write_text(json.dumps(sampling, indent=2, ensure_ascii=False))
+        (output / "fertility.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return {"sampling": sampling, "fertility": report}
 
 

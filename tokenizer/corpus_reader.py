@@ -7,13 +7,13 @@ random order, so memory holds one row group whatever the corpus size.
 from __future__ import annotations
 
 import json
-import os
 import random
 from typing import Iterator
 
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from xlmr.pipeline.remote_files import from_uri
 from xlmr.pipeline.language_codes import split_codes
 
 
@@ -25,7 +25,7 @@ class Corpus:
     def __init__(self, uri: str, flag: str = "--corpus"):
         self.uri, self.flag = uri, flag  # the flag named in errors
         try:
-            self.fs, self.root = pafs.FileSystem.from_uri(uri if "://" in uri else os.path.abspath(uri))
+            self.fs, self.root = from_uri(uri)
         except (pafs.ArrowInvalid, OSError) as exc:
             raise CorpusError(f"{flag} {uri}: {exc}") from exc
         self.stats = self._read_stats()

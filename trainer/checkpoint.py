@@ -1,4 +1,4 @@
-"""Checkpoints: OUT/checkpoints/step-N/, written under a temporary name and renamed, the last K kept.
+"""Checkpoints: OUT/checkpoints/step-N/, published whole or not at all, the last K kept.
 
     config.json, model.safetensors   the model (save_pretrained: transformers loads it as is)
     optimizer.pt, scheduler.pt       AdamW, the lr schedule and the fp16 scaler (rank 0; DDP keeps them equal)
@@ -13,31 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import torch
 
 from .presets import SHAPE_FIELDS
-
-STEP_DIR = re.compile(r"^step-(\d+)$")
+from .run_dir import RunDir
 
 
 class CheckpointError(Exception):
     """A checkpoint cannot be resumed with these flags."""
-
-
-def steps(out: Path) -> list[Path]:
-    """Finished checkpoints, oldest first (a `.tmp` left by a crash is not one)."""
-    root = out / "checkpoints"
-    found = [(int(m.group(1)), p) for p in root.glob("step-*") if (m := STEP_DIR.match(p.name))]
-    return [p for _, p in sorted(found)]
-
-
-def latest(out: Path) -> Path | None:
-    found = steps(out)
-    return found[-1] if found else None
 
 
 def rng_state() -> dict:
@@ -53,11 +39,13 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def save(out: Path, step: int, ctx, model, optimizer, scheduler, scaler, state: dict, data: dict, keep: int) -> Path:
-    """Every rank calls this; rank 0 writes the shared parts and publishes the directory by renaming it."""
-    final = out / "checkpoints" / f"step-{step}"
-    tmp = final.with_name(final.name + ".tmp")
-    if ctx.main:
+def save(run: RunDir, step: int, ctx, model, optimizer, scheduler, scaler, state: dict, data: dict,
+         keep: int) -> str:
+    """Every rank calls this. Files go to a local step-N.tmp first; a local OUT then gets it renamed to
+    step-N by rank 0, a remote one gets each rank's files uploaded and a COMPLETE marker last."""
+    name = f"step-{step}"
+    tmp = run.local / "checkpoints" / f"{name}.tmp"
+    if ctx.main or run.remote:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     ctx.barrier()
@@ -70,14 +58,25 @@ def save(out: Path, step: int, ctx, model, optimizer, scheduler, scaler, state: 
                    tmp / "scheduler.pt")
         (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **state}, indent=2))
     ctx.barrier()
-    if ctx.main:
+    if run.remote:
+        for f in tmp.iterdir():
+            run.push(f"checkpoints/{tmp.name}/{f.name}", f"checkpoints/{name}/{f.name}")
+        shutil.rmtree(tmp)
+        ctx.barrier()
+        if ctx.main:
+            run.mark_complete(name)
+    elif ctx.main:
         _fsync(tmp)  # a published step-N must not hold files still in the page cache after a power cut
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
-        for old in [*steps(out)[:-keep], *final.parent.glob("step-*.tmp")]:
-            shutil.rmtree(old)  # older checkpoints, and .tmp directories of runs that crashed mid-save
+        shutil.rmtree(tmp.with_name(name), ignore_errors=True)
+        tmp.rename(tmp.with_name(name))
+        # .tmp directories of runs that crashed mid-save go too
+        for stale in tmp.parent.glob("step-*.tmp"):
+            shutil.rmtree(stale)
+    if ctx.main:
+        for old in run.checkpoints()[:-keep]:
+            run.delete(f"checkpoints/{old}")
     ctx.barrier()
-    return final
+    return f"{run}/checkpoints/{name}"
 
 
 def _fsync(directory: Path) -> None:

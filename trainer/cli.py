@@ -35,9 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--data", required=True, metavar="DIR",
                     help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
     io.add_argument("--tokenizer", required=True, metavar="TOKDIR",
-                    help="an xlmr-tokenizer output (AutoTokenizer.from_pretrained loads it)")
+                    help="an xlmr-tokenizer output, local, gs:// or s3:// (AutoTokenizer.from_pretrained loads it)")
     io.add_argument("--output", required=True, metavar="OUT",
-                    help="checkpoints/, metrics.jsonl and final/ go here (shared storage for multi-node runs)")
+                    help="checkpoints/, metrics.jsonl and final/ go here: a local directory (shared storage "
+                         "for multi-node runs), gs:// or s3://")
+    io.add_argument("--staging-dir", default=None, metavar="DIR",
+                    help="with a gs:// or s3:// --output: local directory where checkpoints and the export are "
+                         "written before upload (default: a new temporary directory)")
     io.add_argument("--languages", nargs="+", default=[], metavar="CODE",
                     help="train on these languages only (space- or comma-separated); default: all in the corpus")
     io.add_argument("--alpha", type=_alpha, default=0.3,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
 import torch
 
+from xlmr.pipeline.remote_files import local_input
 from xlmr.tokenizer.corpus_reader import Corpus, select_languages
 
 from . import checkpoint
@@ -28,6 +28,7 @@ from .evaluate import evaluate, format_report, heldout_sequences
 from .flops import training_flops_per_token
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
 from .optim import build_optimizer, linear_schedule, rebase
+from .run_dir import RunDir
 from .presets import model_config
 from .sparse_mlm import SparseMaskedLM
 
@@ -102,26 +103,29 @@ def _train(args, ctx) -> dict:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # one bar per checkpoint shard otherwise: ours is the progress bar
-    tokenizer = load_tokenizer(args.tokenizer)
+    try:
+        tokdir = str(local_input(args.tokenizer))  # transformers and tokenizers read local files only
+    except FileNotFoundError as exc:
+        raise TrainError(f"--tokenizer {exc}") from exc
+    tokenizer = load_tokenizer(tokdir)
     vocab = Vocabulary.of(tokenizer)
     corpus = Corpus(args.data, flag="--data")
     sizes = select_languages(corpus, args.languages)
     config = model_config(args.model, tokenizer)
     vocabulary = checkpoint.vocabulary_digest(tokenizer)
-    out = Path(args.output)
+    run = RunDir(args.output, args.staging_dir, ctx.rank)
     if args.overwrite:
         if ctx.main:
-            for name in ("checkpoints", "final"):
-                shutil.rmtree(out / name, ignore_errors=True)
-            (out / "metrics.jsonl").unlink(missing_ok=True)
+            for name in ("checkpoints", "final", "metrics.jsonl"):
+                run.delete(name)
         ctx.barrier()  # no rank looks for checkpoints before they are gone
-    resume_from = checkpoint.latest(out)
-    if resume_from and not args.resume:
-        raise TrainError(f"--output {out} already has checkpoints (latest {resume_from.name}): "
+    found = run.checkpoints()
+    if found and not args.resume:
+        raise TrainError(f"--output {run} already has checkpoints (latest {found[-1]}): "
                          "pass --resume to continue that run, or choose a new --output")
+    resume_from = run.fetch(f"checkpoints/{found[-1]}") if found else None
     if resume_from:
         checkpoint.check_compatible(resume_from, config, vocabulary)
-    out.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(args.seed)
     model = XLMRobertaForMaskedLM(config).to(ctx.device)
@@ -157,7 +161,7 @@ def _train(args, ctx) -> dict:
         if ctx.main:
             print(f"xlmr-train: resuming from {resume_from} (step {step})")
 
-    dataset = PackedStream(args.data, args.tokenizer, sizes, alpha=args.alpha, length=args.seq_len,
+    dataset = PackedStream(args.data, tokdir, sizes, alpha=args.alpha, length=args.seq_len,
                            bos=tokenizer.bos_token_id, eos=tokenizer.eos_token_id, heldout=args.eval_paragraphs,
                            seed=args.seed if readers or not resume_from else f"{args.seed}+{step}",
                            rank=ctx.rank, world=ctx.world, workers=args.workers,
@@ -169,9 +173,11 @@ def _train(args, ctx) -> dict:
     batches = iter(loader)
     if rng_after_resume:
         checkpoint.set_rng_state(rng_after_resume)
-    eval_sets = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(args.tokenizer),
+    eval_sets = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(tokdir),
                                   args.seq_len, tokenizer.bos_token_id, tokenizer.eos_token_id, args.eval_sequences)
-    metrics = Metrics(out / "metrics.jsonl", ctx.main, step)
+    if ctx.main:
+        run.fetch("metrics.jsonl")
+    metrics = Metrics(run.local / "metrics.jsonl", ctx.main, step)
     if ctx.main and not resume_from:
         metrics.write({"event": "start", "step": 0, "args": vars(args), "world": ctx.world,
                        "parameters": sum(p.numel() for p in model.parameters()), "languages": sizes,
@@ -187,12 +193,15 @@ def _train(args, ctx) -> dict:
             print(f"\nheld-out masked-LM loss at step {step}:\n{format_report(report)}")
         return report
 
-    def save() -> Path:
+    def save() -> str:
         data = {"batches": consumed, "readers": readers}
         state = {"tokens": tokens, "world": ctx.world, "workers": args.workers, "vocabulary": vocabulary,
                  "model": args.model, "seq_len": args.seq_len}
-        return checkpoint.save(out, step, ctx, model, optimizer, scheduler, scaler, state, data,
-                               args.keep_checkpoints)
+        saved = checkpoint.save(run, step, ctx, model, optimizer, scheduler, scaler, state, data,
+                                args.keep_checkpoints)
+        if ctx.main:
+            run.push("metrics.jsonl")
+        return saved
 
     flops_per_token = training_flops_per_token(config, args.seq_len, args.mask_prob)
     model.train()
@@ -224,7 +233,7 @@ def _train(args, ctx) -> dict:
         # gradient under a finite loss would write NaN into every weight.
         if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
             optimizer.zero_grad(set_to_none=True)
-            last_good = checkpoint.latest(out)
+            last_good = f"{run}/checkpoints/{run.checkpoints()[-1]}" if run.checkpoints() else None
             what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
             raise NonFiniteLoss(f"{what} at step {step + 1}; the update was not applied. Last good "
                                 f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
@@ -261,12 +270,13 @@ def _train(args, ctx) -> dict:
             report = run_eval()
     bar.close()
 
-    final = out / "final"
     if ctx.main:
-        model.save_pretrained(final)
-        tokenizer.save_pretrained(final)
+        model.save_pretrained(run.local / "final")
+        tokenizer.save_pretrained(run.local / "final")
+        run.push("final")
+        run.push("metrics.jsonl")
     ctx.barrier()
-    return {"step": step, "tokens": tokens, "loss": loss_value, "eval": report, "final": str(final)}
+    return {"step": step, "tokens": tokens, "loss": loss_value, "eval": report, "final": f"{run}/final"}
 
 
 def _check_agreement(ctx, grad_norm: float, step: int) -> None:

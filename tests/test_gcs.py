@@ -1,0 +1,92 @@
+"""All three stages against gs:// on a real GCS-protocol server on loopback, as child processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pytest
+
+from xlmr.pipeline.remote_files import download
+
+from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from gcs_peers import GcsPeers
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def gcs():
+    with GcsPeers() as peers:
+        bucket = peers.client().bucket(peers.bucket)
+        for path in (SAMPLE_WARC, SAMPLE_WET):
+            bucket.blob(f"input/{path.name}").upload_from_filename(str(path))
+        yield peers
+
+
+def _run(gcs, module: str, *argv) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", module, *map(str, argv)], env=gcs.env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def _arrow(gcs) -> pafs.GcsFileSystem:
+    return pafs.GcsFileSystem(anonymous=True, scheme="http", endpoint_override=gcs.endpoint.split("//")[1])
+
+
+def _names(gcs, prefix: str) -> set[str]:
+    return {b.name[len(prefix):] for b in gcs.client().list_blobs(gcs.bucket, prefix=prefix)}
+
+
+@pytest.fixture(scope="module")
+def gcs_corpus(gcs):
+    b = f"gs://{gcs.bucket}"
+    _run(gcs, "xlmr.pipeline", "--input", f"{b}/input/*.gz", "--output", f"{b}/corpus")
+    return f"{b}/corpus"
+
+
+def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, sample_corpus):
+    names = _names(gcs, "corpus/")
+    assert {"_SUCCESS", "_stats.json"} <= names and any(n.endswith(".parquet") for n in names)
+    assert not any(n.startswith("_temporary") for n in names)
+    table = ds.dataset(f"{gcs.bucket}/corpus", filesystem=_arrow(gcs), format="parquet",
+                       partitioning="hive").to_table()
+    remote = sorted(({k: v for k, v in r.items() if k != "source"} for r in table.to_pylist()), key=lambda r: r["id"])
+    local, local_stats = read_corpus(sample_corpus)
+    assert remote == [{k: v for k, v in r.items() if k != "source"} for r in local]
+    stats = json.loads(gcs.client().bucket(gcs.bucket).blob("corpus/_stats.json").download_as_bytes())
+    assert stats["languages"] == local_stats["languages"]
+
+
+def test_tokenizer_and_trainer_on_gcs_with_resume(gcs, gcs_corpus, tmp_path, monkeypatch):
+    b = f"gs://{gcs.bucket}"
+    _run(gcs, "xlmr.tokenizer", "--corpus", gcs_corpus, "--output", f"{b}/tok", "--vocab-size", 3000,
+         "--sentences", 5000)
+    assert {"sentencepiece.bpe.model", "tokenizer.json", "sampling.json", "fertility.json"} <= _names(gcs, "tok/")
+    train = ["--data", gcs_corpus, "--tokenizer", f"{b}/tok", "--output", f"{b}/model", "--model", "tiny",
+             "--seq-len", 64, "--batch-size", 4, "--workers", 1, "--warmup", 1, "--save-every", 2,
+             "--keep-checkpoints", 2, "--eval-every", 0, "--eval-paragraphs", 20, "--log-every", 1]
+    _run(gcs, "xlmr.trainer", *train, "--max-steps", 4)
+    resumed = _run(gcs, "xlmr.trainer", *train, "--max-steps", 6, "--resume")
+    assert "resuming from" in resumed.stdout and "step 4" in resumed.stdout
+    names = _names(gcs, "model/")
+    assert {"checkpoints/step-4/COMPLETE", "checkpoints/step-6/COMPLETE", "checkpoints/step-6/rank-0.json",
+            "checkpoints/step-6/model.safetensors", "final/model.safetensors", "final/tokenizer.json",
+            "metrics.jsonl"} <= names
+    assert not any(n.startswith("checkpoints/step-2/") for n in names)  # keep 2
+    records = [json.loads(line) for line in
+               gcs.client().bucket(gcs.bucket).blob("model/metrics.jsonl").download_as_text().splitlines()]
+    assert [r["step"] for r in records if r.get("event") == "train"] == [1, 2, 3, 4, 5, 6]
+
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    final = tmp_path / "final"
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs.endpoint)
+    assert download(f"{b}/model/final", final)
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    model = AutoModelForMaskedLM.from_pretrained(final)
+    assert model(**tokenizer(["Hallo Welt"], return_tensors="pt")).logits.shape[-1] == len(tokenizer)
