@@ -150,3 +150,18 @@ def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
     readers = [set(json.loads((step / f"rank-{r}.json").read_text())["readers"]) for r in (0, 1)]
     assert readers == [{"0"}, {"1"}]
     assert _records(out, "eval")[-1]["eval"]
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_paths_train(precision, sample_corpus, sample_tokenizer, tmp_path):
+    """bf16 autocast, and fp16 with its gradient scaler (saved and restored with the checkpoint)."""
+    out = tmp_path / precision
+    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 4, "--warmup", 1, "--save-every", 2,
+                   "--workers", 0, "--precision", precision)
+    assert main(flags) == 0
+    shutil.rmtree(out / "checkpoints" / "step-4")
+    assert main(flags + ["--resume"]) == 0  # from step-2, scaler state included
+    losses = [r["loss"] for r in _records(out)]
+    assert len(losses) == 4 and all(0 < x < 20 for x in losses)
+    scaler = torch.load(out / "checkpoints" / "step-4" / "scheduler.pt", weights_only=True)["scaler"]
+    assert (scaler is not None) == (precision == "fp16")
