@@ -11,6 +11,7 @@ from apache_beam.io.filesystems import FileSystems
 from .corpus import OutputExistsError, run
 from .corpus_stats import format_funnel, format_table
 from .options import CorpusOptions
+from .report import write_report
 
 EPILOG = """\
 Any Apache Beam pipeline option is accepted as well, for example:
@@ -18,9 +19,11 @@ Any Apache Beam pipeline option is accepted as well, for example:
   --direct_num_workers N --direct_running_mode in_memory|multi_threading|multi_processing
   --project P --region R --temp_location gs://... (Dataflow)
 
-Output: DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet (zstd), DIR/_stats.json, DIR/_SUCCESS.
-Example:
+Output: DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet (zstd), DIR/_stats.json, DIR/_SUCCESS,
+and the dataset card DIR/README.md with its PNG plots.
+Examples:
   xlmr-corpus --input sample/sample.warc.gz --output out/corpus
+  xlmr-corpus report out/corpus        # rewrite the card (e.g. after a Dataflow run)
 """
 
 
@@ -38,6 +41,8 @@ def help_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
     if "-h" in argv or "--help" in argv:
         help_parser().print_help()
         return 0
@@ -52,6 +57,24 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(stats))
     print(f"\nshards: {FileSystems.join(output, 'lang=<code>')}/*.parquet")
     print(f"stats:  {FileSystems.join(output, '_stats.json')}")
+    print(f"card:   {FileSystems.join(output, 'README.md')} (with documents_per_language.png, language_mix.png, "
+          "funnel.png, lid_confidence.png)")
+    return 0
+
+
+def report_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="xlmr-corpus report",
+        description="(Re)write the dataset card DIR/README.md and its plots from an xlmr-corpus output.")
+    parser.add_argument("output", metavar="DIR", help="an xlmr-corpus output, local or gs://")
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.output)
+    except FileNotFoundError as exc:
+        print(f"xlmr-corpus report: error: {args.output} has no _stats.json ({exc}): "
+              "expected the output directory of xlmr-corpus", file=sys.stderr)
+        return 2
+    print(f"card: {path}")
     return 0
 
 

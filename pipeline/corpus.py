@@ -22,6 +22,7 @@ from .inputs import crawl_manifest, expand_inputs
 from .language_codes import expand_languages
 from .language_id import default_model_path
 from .options import CorpusOptions, parse_options
+from .report import write_report
 from .deduplicate import NEAR_DUPLICATES_TAG, Deduplicate
 from .shard_writer import STATS_FILE, SUCCESS_FILE, TEMP_DIR, WriteCorpus
 from .stages import ExtractText, FilterMinChars, IdentifyLanguage, LanguageOfRemoved, ReadRecords
@@ -74,7 +75,7 @@ def prepare_output(output: str, overwrite: bool) -> None:
     """Refuse an output that holds results, or clear it with --overwrite."""
     existing = [
         m.path
-        for pattern in ("lang=*/*", STATS_FILE, SUCCESS_FILE, TEMP_DIR)
+        for pattern in ("lang=*/*", STATS_FILE, SUCCESS_FILE, TEMP_DIR, "README.md", "*.png")
         for m in FileSystems.match([FileSystems.join(output, pattern)])[0].metadata_list
     ]
     if not existing:
@@ -108,7 +109,7 @@ def resolve(opts: CorpusOptions) -> list[str]:
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
-    """Run the job; returns the stats of `_stats.json` when `wait`."""
+    """Run the job; when `wait`, write the dataset card (report.py) and return `_stats.json`'s content."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
     files = resolve(opts)
@@ -120,6 +121,7 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
     if not wait:
         return None
     result.wait_until_finish()
+    write_report(opts.output)
     return read_stats(opts.output)
 
 

@@ -18,7 +18,8 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def read_corpus(output: Path):
     """(rows sorted by id, stats) of an xlmr-corpus output."""
-    table = ds.dataset(str(output), format="parquet", partitioning="hive").to_table()
+    # exclude_invalid_files: the dataset card (README.md, PNGs) sits beside the partitions
+    table = ds.dataset(str(output), format="parquet", partitioning="hive", exclude_invalid_files=True).to_table()
     rows = sorted(table.to_pylist(), key=lambda r: r["id"])
     stats = json.loads((output / "_stats.json").read_text())
     return rows, stats

@@ -54,7 +54,7 @@ def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, sample_corpu
     assert {"_SUCCESS", "_stats.json"} <= names and any(n.endswith(".parquet") for n in names)
     assert not any(n.startswith("_temporary") for n in names)
     table = ds.dataset(f"{gcs.bucket}/corpus", filesystem=_arrow(gcs), format="parquet",
-                       partitioning="hive").to_table()
+                       partitioning="hive", exclude_invalid_files=True).to_table()
     remote = sorted(({k: v for k, v in r.items() if k != "source"} for r in table.to_pylist()), key=lambda r: r["id"])
     local, local_stats = read_corpus(sample_corpus)
     assert remote == [{k: v for k, v in r.items() if k != "source"} for r in local]
@@ -76,7 +76,7 @@ def test_tokenizer_and_trainer_on_gcs_with_resume(gcs, gcs_corpus, tmp_path, mon
     names = _names(gcs, "model/")
     assert {"checkpoints/step-4/COMPLETE", "checkpoints/step-6/COMPLETE", "checkpoints/step-6/rank-0.json",
             "checkpoints/step-6/model.safetensors", "final/model.safetensors", "final/tokenizer.json",
-            "metrics.jsonl"} <= names
+            "metrics.jsonl", "README.md", "training_curves.png"} <= names
     assert not any(n.startswith("checkpoints/step-2/") for n in names)  # keep 2
     records = [json.loads(line) for line in
                gcs.client().bucket(gcs.bucket).blob("model/metrics.jsonl").download_as_text().splitlines()]

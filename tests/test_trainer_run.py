@@ -73,6 +73,21 @@ def test_export_loads_in_transformers(trained):
     assert torch.equal(saved.roberta.embeddings.word_embeddings.weight, mlm.roberta.embeddings.word_embeddings.weight)
 
 
+def test_model_card_and_curves(trained, capsys):
+    from xlmr.trainer.training_report import read_metrics
+
+    card = (trained / "README.md").read_text()
+    for name in ("training_curves.png", "validation_perplexity.png"):
+        assert (trained / name).read_bytes().startswith(b"\x89PNG") and f"]({name})" in card
+    _, train, evals = read_metrics(trained / "metrics.jsonl")
+    assert f"{train[-1]['step']:,} steps of 40" in card and "pipeline_tag: fill-mask" in card
+    for lang, r in evals[-1]["eval"].items():  # the card's table is the last evaluation
+        assert f"| {r['loss']:.3f} | {r['perplexity']:.1f} |" in card, lang
+    (trained / "training_curves.png").unlink()
+    assert main(["report", str(trained)]) == 0
+    assert (trained / "training_curves.png").exists() and "README.md" in capsys.readouterr().out
+
+
 def test_resume_repeats_the_uninterrupted_run(sample_corpus, sample_tokenizer, tmp_path):
     """Two dataloader workers and a checkpoint after 3 batches: the resumed loader must start from worker 1."""
     common = ("--max-steps", 7, "--warmup", 2, "--save-every", 3, "--workers", 2)

@@ -3,8 +3,10 @@
     xlmr-train --data out/corpus --tokenizer out/tokenizer --output out/model [--model base] ...
     torchrun --nproc-per-node 8 -m xlmr.trainer --data gs://... --tokenizer ... --output ...
 
-OUT receives checkpoints/step-N/, metrics.jsonl and final/ (a Hugging Face
-directory: AutoModelForMaskedLM and AutoTokenizer load it).
+OUT receives checkpoints/step-N/, metrics.jsonl, final/ (a Hugging Face
+directory: AutoModelForMaskedLM and AutoTokenizer load it), and a model card
+README.md with training_curves.png and validation_perplexity.png;
+`xlmr-train report OUT` redraws those from metrics.jsonl at any time.
 """
 
 from __future__ import annotations
@@ -106,21 +108,55 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def report_main(argv: list[str]) -> int:
+    """`xlmr-train report OUT`: redraw the curves and rewrite the model card from OUT/metrics.jsonl."""
+    import tempfile
+    from pathlib import Path
+
+    from xlmr.pipeline.remote_files import download, is_remote, upload
+
+    from .training_report import write_training_report
+
+    parser = argparse.ArgumentParser(prog="xlmr-train report", description=report_main.__doc__.split(": ", 1)[1])
+    parser.add_argument("output", metavar="OUT", help="an xlmr-train output, local, gs:// or s3://")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) if is_remote(args.output) else Path(args.output)
+        if is_remote(args.output):
+            download(f"{args.output.rstrip('/')}/metrics.jsonl", local / "metrics.jsonl")
+        if not (local / "metrics.jsonl").exists():
+            print(f"xlmr-train report: error: {args.output} has no metrics.jsonl: expected an xlmr-train output",
+                  file=sys.stderr)
+            return 2
+        for path in write_training_report(local):
+            if is_remote(args.output):
+                upload(path, f"{args.output.rstrip('/')}/{path.name}")
+            print(f"{args.output.rstrip('/')}/{path.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from xlmr.tokenizer.corpus_reader import CorpusError
 
     from .checkpoint import CheckpointError
     from .train import NonFiniteLoss, TrainError, train
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
     args = parse(argv)
     try:
-        train(args)
+        result = train(args)
     except (CorpusError, CheckpointError, TrainError) as exc:
         print(f"xlmr-train: error: {exc}", file=sys.stderr)
         return 2
     except NonFiniteLoss as exc:
         print(f"xlmr-train: stopped: {exc}", file=sys.stderr)
         return 3
+    if result["main"]:
+        out = args.output.rstrip("/")
+        print(f"\nmodel: {result['final']}\nmodel card: {out}/README.md "
+              f"(with training_curves.png, validation_perplexity.png)\nmetrics: {out}/metrics.jsonl")
     return 0
 
 

@@ -29,6 +29,7 @@ from .flops import training_flops_per_token
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
 from .optim import build_optimizer, linear_schedule, rebase
 from .run_dir import RunDir
+from .training_report import write_training_report
 from .presets import model_config
 from .sparse_mlm import SparseMaskedLM
 
@@ -180,7 +181,8 @@ def _train(args, ctx) -> dict:
     metrics = Metrics(run.local / "metrics.jsonl", ctx.main, step)
     if ctx.main and not resume_from:
         metrics.write({"event": "start", "step": 0, "args": vars(args), "world": ctx.world,
-                       "parameters": sum(p.numel() for p in model.parameters()), "languages": sizes,
+                       "parameters": sum(p.numel() for p in model.parameters()), "vocab_size": len(tokenizer),
+                       "languages": sizes,
                        "heldout_sequences": {lang: len(s) for lang, s in eval_sets.items()}})
 
     def run_eval() -> dict:
@@ -275,8 +277,11 @@ def _train(args, ctx) -> dict:
         tokenizer.save_pretrained(run.local / "final")
         run.push("final")
         run.push("metrics.jsonl")
+        for written in write_training_report(run.local):
+            run.push(written.name)
     ctx.barrier()
-    return {"step": step, "tokens": tokens, "loss": loss_value, "eval": report, "final": f"{run}/final"}
+    return {"step": step, "tokens": tokens, "loss": loss_value, "eval": report, "final": f"{run}/final",
+            "main": ctx.main}
 
 
 def _check_agreement(ctx, grad_norm: float, step: int) -> None:

@@ -1,0 +1,90 @@
+"""The dataset card's figures (matplotlib, non-interactive): sizes, the α mix, the funnel, LID confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+from xlmr.tokenizer.alpha_sampling import sampling_probabilities  # noqa: E402
+
+from .corpus_stats import funnel  # noqa: E402
+
+
+def _height(n: int) -> float:
+    return max(3.0, 0.22 * n + 1.2)
+
+
+def documents_per_language(stats: dict, path: Path) -> None:
+    langs = sorted(stats["languages"], key=lambda lang: stats["languages"][lang]["documents"])
+    fig, ax = plt.subplots(figsize=(7, _height(len(langs))))
+    ax.barh(langs, [stats["languages"][lang]["documents"] for lang in langs], color="#4C72B0")
+    ax.set_xscale("log")
+    ax.set_xlabel("documents (log scale)")
+    ax.set_title(f"Documents per language ({len(langs)} languages)")
+    ax.margins(y=0.01)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def language_mix(stats: dict, path: Path, alphas=(1.0, 0.3, 0.0)) -> None:
+    """Each language's share of drawn paragraphs at each α, side by side (log scale)."""
+    sizes = {lang: s["paragraphs"] for lang, s in stats["languages"].items() if s["paragraphs"]}
+    langs = sorted(sizes, key=sizes.get)
+    fig, ax = plt.subplots(figsize=(8, _height(len(langs)) * 1.4))
+    width = 0.8 / len(alphas)
+    if not langs:
+        ax.text(0.5, 0.5, "no language has any paragraph", ha="center", transform=ax.transAxes)
+    for i, alpha in enumerate(alphas if langs else ()):
+        shares = sampling_probabilities(sizes, alpha)
+        ax.barh([j + (i - (len(alphas) - 1) / 2) * width for j in range(len(langs))],
+                [100 * shares[lang] for lang in langs], height=width, label=f"α = {alpha:g}")
+    ax.set_yticks(range(len(langs)), langs)
+    if langs:
+        ax.set_xscale("log")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("share of sampled paragraphs, % (log scale)")
+    ax.set_title("Language mix: α = 1 proportional, 0.3 XLM-R, 0 uniform")
+    ax.margins(y=0.01)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def stage_funnel(stats: dict, path: Path) -> None:
+    stages = funnel(stats["counters"])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    labels, counts = [s for s, _ in stages][::-1], [n for _, n in stages][::-1]
+    ax.barh(labels, counts, color="#55A868")
+    for y, n in enumerate(counts):
+        ax.text(n, y, f" {n:,}", va="center", fontsize=8)
+    ax.set_xlabel("documents (records for the first stage)")
+    ax.set_title("What each stage keeps")
+    ax.set_xlim(0, max(counts + [1]) * 1.18)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def lid_confidence(scores: dict[str, list[float]], threshold: float, path: Path) -> None:
+    """Histograms of the top LID probability of kept documents, one panel per script family."""
+    families = sorted(scores, key=lambda f: -len(scores[f])) or ["(none)"]
+    cols = min(3, len(families))
+    rows = -(-len(families) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
+    for ax, family in zip(axes.flat, families):
+        values = scores.get(family, [])
+        ax.hist(values, bins=[threshold + i * (1 - threshold) / 20 for i in range(21)], color="#C44E52")
+        ax.set_title(f"{family} ({len(values):,} documents)", fontsize=9)
+        ax.set_xlabel("top LID probability")
+        ax.set_ylabel("documents")
+    for ax in list(axes.flat)[len(families):]:
+        ax.axis("off")
+    fig.suptitle("fastText lid.176 confidence of kept documents")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,119 @@
+"""The corpus's dataset card: README.md in the Hugging Face format, numbers from `_stats.json`.
+
+A YAML header (languages, one `configs` entry per language pointing at its
+hive partition, so `load_dataset(DIR, "de")` reads one language), then the
+per-language table with the α-sampling shares the tokenizer and trainer will
+use, the drop funnel, the plots, how the corpus was made and how to load it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from xlmr.tokenizer.alpha_sampling import sampling_probabilities
+
+from .corpus_stats import funnel
+
+PLOTS = {
+    "documents_per_language.png": "Documents per language (log scale)",
+    "language_mix.png": "Language mix under α-sampling: α = 1 (proportional), 0.3 (XLM-R), 0 (uniform)",
+    "funnel.png": "Documents left after each stage",
+    "lid_confidence.png": "fastText LID confidence of kept documents, per script family",
+}
+
+
+def language_rows(stats: dict, alpha: float = 0.3) -> list[dict]:
+    """Per language: the _stats.json totals, share of bytes, and paragraph shares at α = 1 and `alpha`."""
+    languages = stats["languages"]
+    sizes = {lang: s["paragraphs"] for lang, s in languages.items()}
+    proportional = sampling_probabilities(sizes, 1.0) if any(sizes.values()) else {}
+    smoothed = sampling_probabilities(sizes, alpha) if any(sizes.values()) else {}
+    total_bytes = sum(s["bytes"] for s in languages.values()) or 1
+    return [{
+        "lang": lang, **{k: s[k] for k in ("documents", "paragraphs", "characters", "bytes")},
+        "share": s["bytes"] / total_bytes,
+        "share_alpha_1": proportional.get(lang, 0.0),
+        "share_alpha": smoothed.get(lang, 0.0),
+        "upsampling": smoothed.get(lang, 0.0) / proportional[lang] if proportional.get(lang) else 0.0,
+    } for lang, s in languages.items()]
+
+
+def _yaml_header(stats: dict) -> str:
+    langs = list(stats["languages"])
+    lines = ["---", "pretty_name: xlmr-corpus output (CC-100 recipe)", "language:"]
+    lines += [f"- \"{lang}\"" for lang in langs]  # quoted: YAML 1.1 reads a bare no as false
+    lines += ["license: other", "license_name: commoncrawl-terms-of-use",
+              "license_link: https://commoncrawl.org/terms-of-use",
+              "task_categories:", "- fill-mask", "- text-generation", "configs:",
+              "- config_name: all", "  default: true", "  data_files: \"lang=*/*.parquet\""]
+    for lang in langs:
+        lines += [f"- config_name: \"{lang}\"", f"  data_files: \"lang={lang}/*.parquet\""]
+    return "\n".join(lines + ["---"])
+
+
+def card(stats: dict, alpha: float = 0.3) -> str:
+    totals = stats["totals"]
+    rows = language_rows(stats, alpha)
+    table = ["| language | documents | paragraphs | characters | UTF-8 bytes | share of bytes "
+             f"| share α = 1 | share α = {alpha:g} | upsampling |", "|---|" + "---:|" * 8]
+    table += [f"| {r['lang']} | {r['documents']:,} | {r['paragraphs']:,} | {r['characters']:,} | {r['bytes']:,} "
+              f"| {r['share']:.2%} | {r['share_alpha_1']:.2%} | {r['share_alpha']:.2%} | {r['upsampling']:.2f}× |"
+              for r in rows]
+    stages = ["| stage | documents left |", "|---|---:|"]
+    stages += [f"| {label} | {n:,} |" for label, n in funnel(stats["counters"])]
+    config = stats["config"]
+    flags = {k: v for k, v in sorted(config["flags"].items()) if v not in (None, [], False)}
+    plots = "\n\n".join(f"![{title}]({name})" for name, title in PLOTS.items())
+    return f"""{_yaml_header(stats)}
+
+# Multilingual web text in {totals['languages']} languages, CC-100 recipe
+
+{totals['documents']:,} documents, {totals['paragraphs']:,} paragraphs, {totals['characters']:,} characters
+({totals['bytes'] / 1e6:,.1f} MB of UTF-8) made by `xlmr-corpus` from {config['input_files']:,} CommonCrawl
+file(s): main text extracted with trafilatura, near-duplicate documents and duplicate paragraphs removed
+(CCNet normalisation), language identified with fastText lid.176 (kept above the threshold).
+
+## Languages
+
+Sizes are from `_stats.json`. The α columns are each language's share of *paragraphs drawn*
+when sampling with p_i ∝ n_i^α (n_i = paragraphs), as `xlmr-tokenizer` and `xlmr-train` do;
+upsampling = share at α = {alpha:g} / share at α = 1 (above 1: the language's text is repeated).
+
+{chr(10).join(table)}
+
+## What each stage removed
+
+{chr(10).join(stages)}
+
+## Plots
+
+{plots}
+
+## How it was made
+
+- flags: `{json.dumps(flags, ensure_ascii=False)}`
+- LID model: `{config['lid_model']}`
+- libraries: {', '.join(f'{k} {v}' for k, v in config['versions'].items())}
+- input files: {config['input_files']:,}
+
+## Loading
+
+```python
+from datasets import load_dataset
+ds = load_dataset("path/to/this/dir")        # every language (the default config)
+ds = load_dataset("path/to/this/dir", "de")  # one language (a config per language)
+```
+
+```sql
+SELECT lang, count(*) FROM read_parquet('DIR/lang=*/*.parquet', hive_partitioning = true) GROUP BY lang;
+```
+
+Columns: id (WARC-Record-ID), url, date, text (paragraphs joined by newlines), lang, lang_score,
+n_paragraphs, n_paragraphs_extracted, n_chars, source.
+
+## Licence
+
+The text comes from CommonCrawl, which distributes it under its
+[terms of use](https://commoncrawl.org/terms-of-use); the pages themselves remain their
+authors'. This card and the processing code are Apache-2.0.
+"""
