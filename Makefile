@@ -30,6 +30,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -c "from transformers import pipeline; \
 		fill = pipeline('fill-mask', model='out/model/final', top_k=3); \
 		print('fill-mask through transformers from out/model/final:', [(p['token_str'], round(p['score'], 3)) for p in fill('Alle Menschen sind frei und <mask> an Würde.')])"
+	@echo "dataset card: out/corpus/README.md (+ 4 plots); model card: out/model/README.md (+ 2 plots)"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

@@ -51,7 +51,8 @@ def gcs_corpus(gcs):
 
 def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, sample_corpus):
     names = _names(gcs, "corpus/")
-    assert {"_SUCCESS", "_stats.json"} <= names and any(n.endswith(".parquet") for n in names)
+    assert {"_SUCCESS", "_stats.json", "README.md", "language_mix.png"} <= names  # with the dataset card
+    assert any(n.endswith(".parquet") for n in names)
     assert not any(n.startswith("_temporary") for n in names)
     table = ds.dataset(f"{gcs.bucket}/corpus", filesystem=_arrow(gcs), format="parquet",
                        partitioning="hive", exclude_invalid_files=True).to_table()

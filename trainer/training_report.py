@@ -48,6 +48,11 @@ def training_curves(train: list[dict], path: Path) -> None:
     speed.plot(steps, [r["tokens_per_s"] / 1e3 for r in train], color="#8172B3")
     speed.set(xlabel="step", ylabel="thousand tokens / s (all processes)", title="Throughput")
     speed.set_ylim(bottom=0)
+    if train and train[-1]["step"]:
+        per_step = train[-1]["tokens"] / train[-1]["step"] / 1e6  # every step trains the same number of tokens
+        for ax in (lr, speed):
+            top = ax.secondary_xaxis("top", functions=(lambda s: s * per_step, lambda t: t / per_step))
+            top.set_xlabel("tokens seen (millions)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -57,9 +62,11 @@ def validation_curves(evals: list[dict], path: Path) -> None:
     last = evals[-1]["eval"] if evals else {}
     langs = sorted(last, key=lambda lang: last[lang]["perplexity"])
     fig, ax = plt.subplots(figsize=(10, 6))
-    for lang in langs:
+    for i, lang in enumerate(langs):
         points = [(e["step"], e["eval"][lang]["perplexity"]) for e in evals if lang in e["eval"]]
-        ax.plot(*zip(*points), marker="o", markersize=3, linewidth=1, label=lang)
+        # matplotlib cycles 10 colours: a new line style every 10 languages keeps lines apart
+        ax.plot(*zip(*points), marker="o", markersize=3, linewidth=1, label=lang,
+                linestyle=("-", "--", ":", "-.")[i // 10 % 4])
     ax.set_yscale("log")
     ax.set(xlabel="step", ylabel="perplexity (log scale)",
            title="Held-out masked-LM perplexity per language (legend: best first)")
