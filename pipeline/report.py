@@ -13,7 +13,6 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from . import corpus_plots
 from .dataset_card import card
 from .remote_files import from_uri, local_output
 from .scripts import script_family
@@ -37,6 +36,8 @@ def lid_scores(fs, root: str, languages: list[str], per_language: int) -> dict[s
 
 def write_report(output: str, per_language: int = 500) -> Path | str:
     """Write README.md and the PNGs into `output`; returns where the card is."""
+    from . import corpus_plots  # matplotlib: imported by the run that writes a card, not by every worker
+
     fs, root = from_uri(output)
     with fs.open_input_stream(f"{root}/_stats.json") as f:
         stats = json.loads(f.read().decode("utf-8"))
