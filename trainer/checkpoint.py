@@ -59,8 +59,7 @@ def save(run: RunDir, step: int, ctx, model, optimizer, scheduler, scaler, state
         (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **state}, indent=2))
     ctx.barrier()
     if run.remote:
-        for f in tmp.iterdir():
-            run.push(f"checkpoints/{tmp.name}/{f.name}", f"checkpoints/{name}/{f.name}")
+        run.push(f"checkpoints/{tmp.name}", f"checkpoints/{name}")  # this rank's files (rank 0: and the shared ones)
         shutil.rmtree(tmp)
         ctx.barrier()
         if ctx.main:

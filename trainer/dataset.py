@@ -48,6 +48,7 @@ class PackedStream(IterableDataset):
         probabilities = sampling_probabilities(sizes, alpha)
         self.languages = sorted(probabilities)
         self.probabilities = [probabilities[lang] for lang in self.languages]
+        self._distributions: dict[frozenset[str], tuple[list[str], list[float]]] = {}
 
     def reader_id(self, worker: int) -> int:
         """The reader a dataloader worker plays. `shift` rotates the roles on resume, so that the
@@ -91,6 +92,14 @@ class PackedStream(IterableDataset):
 
     def _choose(self, u: float, empty: set[str]) -> str:
         """The language a uniform draw u picks; languages this reader found empty are left out."""
+        key = frozenset(empty)
+        if key not in self._distributions:  # built once per set of empty languages, not per sequence
+            self._distributions[key] = self._distribution(key)
+        languages, cumulative = self._distributions[key]
+        return languages[min(bisect.bisect_right(cumulative, u), len(languages) - 1)]
+
+    def _distribution(self, empty: frozenset[str]) -> tuple[list[str], list[float]]:
+        """(languages, cumulative probabilities) without the `empty` ones."""
         if len(empty) >= len(self.languages):
             raise EmptyStream(f"reader has no paragraph in any language ({self.readers} readers in all)")
         languages = [lang for lang in self.languages if lang not in empty]
@@ -99,7 +108,7 @@ class PackedStream(IterableDataset):
         for w in weights:
             acc += w
             cumulative.append(acc / total)
-        return languages[min(bisect.bisect_right(cumulative, u), len(languages) - 1)]
+        return languages, cumulative
 
 
 def collate(batch: list[tuple[torch.Tensor, dict]]) -> tuple[torch.Tensor, list[dict]]:

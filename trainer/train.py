@@ -235,7 +235,8 @@ def _train(args, ctx) -> dict:
         # gradient under a finite loss would write NaN into every weight.
         if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
             optimizer.zero_grad(set_to_none=True)
-            last_good = f"{run}/checkpoints/{run.checkpoints()[-1]}" if run.checkpoints() else None
+            saved = run.checkpoints()
+            last_good = f"{run}/checkpoints/{saved[-1]}" if saved else None
             what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
             raise NonFiniteLoss(f"{what} at step {step + 1}; the update was not applied. Last good "
                                 f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
