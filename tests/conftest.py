@@ -46,6 +46,24 @@ def sample_tokenizer(sample_corpus, tmp_path_factory):
     return out, result
 
 
+def train_flags(corpus, tokenizer, out, *extra) -> list[str]:
+    """xlmr-train flags for a quick tiny-model run on CPU; `extra` come last and win."""
+    return ["--data", str(corpus), "--tokenizer", str(tokenizer), "--output", str(out), "--model", "tiny",
+            "--seq-len", "64", "--log-every", "1", "--eval-paragraphs", "20", *map(str, extra)]
+
+
+@pytest.fixture(scope="session")
+def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
+    """OUT of a 40-step tiny-model run on the sample (final/ is the checkpoint xlmr-eval tests score)."""
+    from xlmr.trainer.cli import main
+
+    out = tmp_path_factory.mktemp("train") / "out"
+    assert main(train_flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 40, "--warmup", 4,
+                            "--save-every", 10, "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8,
+                            "--eval-every", 20)) == 0
+    return out
+
+
 @pytest.fixture
 def broken_files(tmp_path):
     """Real files cut or spoiled the ways downloads and crawls break."""

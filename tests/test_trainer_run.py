@@ -13,27 +13,18 @@ import torch
 
 from xlmr.trainer.cli import main
 
+from conftest import train_flags
+
 pytestmark = pytest.mark.slow
 
 
 def _flags(corpus, tokenizer, out, *extra):
-    return ["--data", str(corpus), "--tokenizer", str(tokenizer), "--output", str(out), "--model", "tiny",
-            "--batch-size", "4", "--seq-len", "64", "--eval-every", "0", "--log-every", "1",
-            "--eval-paragraphs", "20", *map(str, extra)]
+    return train_flags(corpus, tokenizer, out, "--batch-size", 4, "--eval-every", 0, *extra)
 
 
 def _records(out, event="train"):
     lines = (out / "metrics.jsonl").read_text().splitlines()
     return [r for r in map(json.loads, lines) if r.get("event") == event]
-
-
-@pytest.fixture(scope="module")
-def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
-    out = tmp_path_factory.mktemp("train") / "out"
-    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 40, "--warmup", 4, "--save-every", 10,
-                   "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8, "--eval-every", 20)
-    assert main(flags) == 0
-    return out
 
 
 def test_loss_falls_and_checkpoints_rotate(trained):

@@ -19,11 +19,15 @@ class SparseMaskedLM(nn.Module):
         super().__init__()
         self.model = model  # an XLMRobertaForMaskedLM
 
-    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor,
-                attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                with_correct: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Sum (not mean) of the cross-entropy over masked positions: the caller normalises
-        by the masked tokens of the whole step, across micro-batches and ranks."""
+        by the masked tokens of the whole step, across micro-batches and ranks. With
+        `with_correct` (evaluation), also how many masked tokens the argmax predicts."""
         hidden = self.model.roberta(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         where = labels != IGNORE
         logits = self.model.lm_head(hidden[where])
-        return F.cross_entropy(logits.float(), labels[where], reduction="sum")
+        loss = F.cross_entropy(logits.float(), labels[where], reduction="sum")
+        if not with_correct:
+            return loss
+        return loss, (logits.argmax(-1) == labels[where]).sum()

@@ -42,15 +42,16 @@ class NonFiniteLoss(Exception):
     """The loss became NaN or inf; nothing of that update was applied."""
 
 
-def load_tokenizer(tokdir: str):
+def load_tokenizer(tokdir: str, flag: str = "--tokenizer"):
+    """An XLM-R tokenizer from a local directory; `flag` is named in errors."""
     from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(tokdir)
     except (OSError, ValueError) as exc:
-        raise TrainError(f"--tokenizer {tokdir}: not an xlmr-tokenizer output ({exc})") from exc
+        raise TrainError(f"{flag} {tokdir}: not an xlmr-tokenizer output ({exc})") from exc
     if tokenizer.mask_token_id is None or tokenizer.pad_token_id is None:
-        raise TrainError(f"--tokenizer {tokdir} has no <mask> or <pad> token: expected an XLM-R tokenizer")
+        raise TrainError(f"{flag} {tokdir} has no <mask> or <pad> token: expected an XLM-R tokenizer")
     return tokenizer
 
 

@@ -1,0 +1,1 @@
+"""`xlmr-eval`: zero-shot cross-lingual evaluation of an XLM-R checkpoint in the Hugging Face format."""

@@ -1,0 +1,193 @@
+"""xlmr-eval on a tiny checkpoint trained in this session: every language, sane numbers, chance baselines."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+
+import pytest
+import torch
+
+from xlmr.evaluation import pair_task
+from xlmr.evaluation.cli import main
+from xlmr.evaluation.embeddings import default_layer, mean_pooled
+from xlmr.evaluation.parallel_set import PIVOT, load
+from xlmr.evaluation.retrieval import top1_accuracy
+
+from conftest import read_corpus
+
+
+def test_top1_accuracy_counts_translations_found():
+    keys = torch.eye(4) + 0.1
+    assert top1_accuracy(keys, keys) == 1.0
+    assert top1_accuracy(keys[[1, 0, 2, 3]], keys) == 0.5  # rows 0 and 1 find each other's translation
+    assert top1_accuracy(-keys, keys) < 1.0
+
+
+def test_pairs_are_balanced_disjoint_and_reproducible():
+    train, test = pair_task.split(60, 0.6)
+    assert (train, test) == (range(0, 36), range(36, 60))
+    chosen = pair_task.pairs(test, 7)
+    assert chosen == pair_task.pairs(test, 7) and chosen != pair_task.pairs(test, 8)
+    assert sum(label for *_, label in chosen) == len(chosen) // 2 == len(test) - 1
+    for a, b, label in chosen:
+        assert a in test and b in test
+        assert (b == a + 1) if label else abs(b - a) > 1
+    texts = [f"p{i}" for i in range(60)]
+    texts[40] = None  # a paragraph the alignment missed drops the pairs that use it
+    items = pair_task.examples(chosen, texts)
+    assert all("p40" not in (a, b) for a, b, _ in items) and len(items) < len(chosen)
+    assert pair_task.majority_share([("a", "b", 1), ("a", "c", 0), ("d", "e", 1)]) == pytest.approx(2 / 3)
+
+
+def test_default_layer_follows_xtreme():
+    assert [default_layer(n) for n in (2, 12, 24)] == [2, 7, 13]
+
+
+@pytest.fixture(scope="module")
+def evaluated(trained, tmp_path_factory):
+    """(OUT, report, printed table) of xlmr-eval on the session's tiny checkpoint; the corpus and the
+    held-out settings come from the training run's metrics.jsonl."""
+    out = tmp_path_factory.mktemp("eval") / "eval"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["--model", str(trained / "final"), "--output", str(out), "--epochs", "3", "--lr", "1e-4"]) == 0
+    return out, json.loads((out / "eval.json").read_text()), printed.getvalue()
+
+
+def test_report_has_every_language(evaluated, sample_corpus, trained):
+    _, report, _ = evaluated
+    _, stats = read_corpus(sample_corpus)
+    corpus = set(stats["languages"])
+    assert set(report["languages"]) == corpus
+    parallel = set(load().languages())
+    assert corpus <= parallel  # the shipped set covers every language of the sample
+    start = json.loads((trained / "metrics.jsonl").read_text().splitlines()[0])
+    heldout = set(start["heldout_sequences"])  # the languages big enough to hold text out
+    for name in ("checkpoint", "random"):
+        results = report[name]
+        assert set(results["retrieval"]) == corpus - {PIVOT}
+        assert set(results["transfer"]["languages"]) == corpus
+        assert set(results["mlm"]) == heldout
+    shares = [report["languages"][lang]["corpus_share"] for lang in corpus]
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def _accuracies(results: dict):
+    for r in results["retrieval"].values():
+        yield from (r["to_en"], r["from_en"], r["chance"])
+    for r in results["mlm"].values():
+        yield r["accuracy"]
+    transfer = results["transfer"]
+    yield transfer["train_accuracy"]
+    for r in transfer["languages"].values():
+        yield from (r["accuracy"], r["chance"])
+
+
+def test_accuracies_are_shares_and_gaps_are_to_english(evaluated):
+    _, report, _ = evaluated
+    for name in ("checkpoint", "random"):
+        assert all(0.0 <= a <= 1.0 for a in _accuracies(report[name]))
+        transfer = report[name]["transfer"]["languages"]
+        assert transfer[PIVOT]["gap"] == 0.0
+        for r in transfer.values():
+            assert r["gap"] == pytest.approx(transfer[PIVOT]["accuracy"] - r["accuracy"])
+            assert r["n"] >= 30 and 0.5 <= r["chance"] <= 0.6
+
+
+def test_random_baseline_is_near_chance(evaluated):
+    _, report, _ = evaluated
+    vocab = round(1 / report["chance"]["mlm"])
+    for r in report["random"]["mlm"].values():
+        assert r["accuracy"] < 0.01  # chance is 1/8,000
+        assert r["perplexity"] > vocab / 2  # an untrained head spreads its bet over the whole vocabulary
+    transfer = [r["accuracy"] for r in report["random"]["transfer"]["languages"].values()]
+    assert abs(sum(transfer) / len(transfer) - 0.5) < 0.1
+    # A random encoder still retrieves a little above 1/n: mean pooling keeps shared tokens (digits,
+    # names) and, through the averaged position embeddings, the length, which translations share.
+    # Far from what alignment gives (XLM-R base finds 57% of Tatoeba's translations, XTREME).
+    retrieval = report["random"]["retrieval"].values()
+    assert sum(r["to_en"] for r in retrieval) / len(retrieval) < 0.15
+    assert sum(r["chance"] for r in retrieval) / len(retrieval) == pytest.approx(1 / 57, rel=0.1)
+
+
+def test_masked_lm_numbers_are_the_trainers(evaluated, trained):
+    """The same held-out sequences and masks as xlmr-train's last evaluation: the same loss."""
+    _, report, _ = evaluated
+    last = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()
+            if json.loads(line).get("event") == "eval"][-1]["eval"]
+    for lang, r in report["checkpoint"]["mlm"].items():
+        assert r["predicted"] == last[lang]["predicted"]
+        assert r["loss"] == pytest.approx(last[lang]["loss"], rel=1e-5)
+        assert r["accuracy"] == pytest.approx(last[lang]["accuracy"], abs=1e-9 + 2 / r["predicted"])
+
+
+def test_table_json_and_plot(evaluated):
+    out, report, printed = evaluated
+    for lang in report["languages"]:
+        assert any(line.startswith(f"{lang} ") for line in printed.splitlines())
+    assert "average (checkpoint" in printed and "average (random" in printed and "chance:" in printed
+    assert set(report["average"]["checkpoint"]) >= {"retrieval_to_en", "retrieval_from_en", "mlm_accuracy",
+                                                    "transfer_accuracy", "transfer_en", "transfer_gap"}
+    assert report["layer"] == 2 and report["settings"]["seq_len"] == 64  # from the training run
+    assert report["settings"]["heldout_paragraphs"] == 20
+    assert (out / "accuracy_by_language.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_embeddings_are_deterministic(trained):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    final = trained / "final"
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    _, texts, english = load().aligned("de")
+    texts = texts[:20] + english[:20]
+
+    def embed(batch_size):
+        model = AutoModelForMaskedLM.from_pretrained(final)
+        return mean_pooled(model.base_model, tokenizer, texts, 2, batch_size=batch_size, max_length=128,
+                           device=torch.device("cpu"))
+
+    first = embed(8)
+    assert first.shape == (40, 128) and torch.isfinite(first).all()
+    assert torch.equal(first, embed(8))  # a fresh load, the same vectors bit for bit
+    assert torch.allclose(first, embed(3), atol=1e-5)  # other batches pad differently: rounding only
+
+
+def test_finetuning_fits_its_training_pairs(trained):
+    """The fine-tuning loop itself learns: a fixed set of English pairs is fitted, from near chance."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from xlmr.evaluation.finetune import accuracy, classifier_from, finetune
+
+    final = trained / "final"
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    english = load().paragraphs[PIVOT]
+    items = pair_task.examples(pair_task.pairs(range(0, 13), 0), english)
+    model = classifier_from(AutoModelForMaskedLM.from_pretrained(final))
+    losses = finetune(model, tokenizer, lambda epoch: list(items), epochs=40, batch_size=4, lr=1e-3,
+                      max_length=64, seed=0)
+    assert losses[-1] < losses[0] / 2
+    assert accuracy(model, tokenizer, items, batch_size=32, max_length=64) >= 0.9
+
+
+def test_refusals(trained, tmp_path, capsys):
+    final = str(trained / "final")
+    cases = [
+        (["--layer", "3"], "--layer 3: the model has 2 layers"),
+        (["--languages", "xx"], "--languages xx: not in the parallel set or the corpus; known: "),
+    ]
+    for extra, message in cases:
+        assert main(["--model", final, "--output", str(tmp_path / "o"), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["--model", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
+    assert "has no config.json: expected a Hugging Face checkpoint" in capsys.readouterr().err
+    # A checkpoint without its training run beside it: the masked-LM task needs --data.
+    alone = tmp_path / "alone"
+    shutil.copytree(final, alone)
+    assert main(["--model", str(alone), "--output", str(tmp_path / "o"), "--tasks", "mlm"]) == 2
+    assert "--tasks mlm needs --data" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--model", final, "--output", str(tmp_path / "o"), "--train-share", "0.95"])
+    assert "argument --train-share: 0.95 is outside [0.1, 0.9]" in capsys.readouterr().err
