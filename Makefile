@@ -1,6 +1,7 @@
 # The two commands of the README. Each creates .venv and installs what it needs.
 #   make demo   run xlmr-corpus end to end on the bundled sample, then xlmr-tokenizer,
-#               then a short CPU training run of the tiny model, loaded back with transformers
+#               then a short CPU training run of the tiny model, loaded back with transformers,
+#               then xlmr-eval on it (prints the per-language table)
 #   make test   run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -18,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # The corpus, a tokenizer on it (8,000 pieces: what the small sample can fill), then a
-# tiny model trained for 80 steps on CPU and loaded back through transformers.
+# tiny model trained for 80 steps on CPU, loaded back through transformers and evaluated.
 demo: $(VENV)/.installed
 	$(BIN)/xlmr-corpus --input sample/sample.warc.gz sample/sample.warc.wet.gz \
 		--output out/corpus --overwrite
@@ -30,7 +31,9 @@ demo: $(VENV)/.installed
 	$(BIN)/python -c "from transformers import pipeline; \
 		fill = pipeline('fill-mask', model='out/model/final', top_k=3); \
 		print('fill-mask through transformers from out/model/final:', [(p['token_str'], round(p['score'], 3)) for p in fill('Alle Menschen sind frei und <mask> an Würde.')])"
-	@echo "dataset card: out/corpus/README.md (+ 4 plots); model card: out/model/README.md (+ 2 plots)"
+	$(BIN)/xlmr-eval --model out/model/final --output out/eval
+	@echo "dataset card: out/corpus/README.md (+ 4 plots); model card: out/model/README.md (+ 2 plots);" \
+		"evaluation: out/eval/eval.json, out/eval/accuracy_by_language.png"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

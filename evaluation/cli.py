@@ -19,14 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from xlmr.pipeline.argtypes import checked
+from xlmr.pipeline.argtypes import checked, mask_probability, non_negative_int, positive_float, positive_int
 
 from .suite import TASKS
 
-_positive_int = checked(int, lambda n: n > 0, "is not positive")
-_count = checked(int, lambda n: n >= 0, "is negative")
-_positive_float = checked(float, lambda x: x > 0, "is not positive")
-_probability = checked(float, lambda p: 0.0 < p < 1.0, "is outside (0, 1); BERT and XLM-R mask 0.15")
 _share = checked(float, lambda p: 0.1 <= p <= 0.9, "is outside [0.1, 0.9]: both ranges need pairs")
 TRAINING_DEFAULTS = {"eval_paragraphs": 500, "seq_len": 512, "alpha": 0.3}  # xlmr-train's own defaults
 
@@ -52,34 +48,34 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto: the GPU when there is one (bf16 autocast), else the CPU")
     io.add_argument("--seed", type=int, default=0,
                     help="seed of the random baseline, the classifier head, pair sampling and dropout")
-    io.add_argument("--batch-size", type=_positive_int, default=32, metavar="B", help="sequences per forward pass")
+    io.add_argument("--batch-size", type=positive_int, default=32, metavar="B", help="sequences per forward pass")
 
     retrieval = parser.add_argument_group("retrieval")
-    retrieval.add_argument("--layer", type=_count, default=None, metavar="L",
+    retrieval.add_argument("--layer", type=non_negative_int, default=None, metavar="L",
                            help="hidden layer to mean-pool (0 = embeddings); default: the middle, "
                                 "layers // 2 + 1, as XTREME (7 of 12, 13 of 24)")
-    retrieval.add_argument("--max-length", type=_positive_int, default=256, metavar="N",
+    retrieval.add_argument("--max-length", type=positive_int, default=256, metavar="N",
                            help="tokens per paragraph (and per paragraph pair in the transfer task)")
 
     mlm = parser.add_argument_group("masked LM on held-out text")
-    mlm.add_argument("--heldout-paragraphs", type=_count, default=None, metavar="N",
+    mlm.add_argument("--heldout-paragraphs", type=non_negative_int, default=None, metavar="N",
                      help="the --eval-paragraphs the model trained with (what xlmr-train skipped: more would score "
                           f"training text); default: read from the training run, else "
                           f"{TRAINING_DEFAULTS['eval_paragraphs']}")
-    mlm.add_argument("--seq-len", type=_positive_int, default=None, metavar="N",
+    mlm.add_argument("--seq-len", type=positive_int, default=None, metavar="N",
                      help=f"tokens per held-out sequence; default: the training run's, else "
                           f"{TRAINING_DEFAULTS['seq_len']}")
-    mlm.add_argument("--eval-sequences", type=_positive_int, default=64, metavar="N",
+    mlm.add_argument("--eval-sequences", type=positive_int, default=64, metavar="N",
                      help="at most N held-out sequences per language")
-    mlm.add_argument("--mask-prob", type=_probability, default=0.15, help="share of tokens masked")
+    mlm.add_argument("--mask-prob", type=mask_probability, default=0.15, help="share of tokens masked")
 
     transfer = parser.add_argument_group("transfer of a fine-tuned classifier")
     transfer.add_argument("--train-share", type=_share, default=0.6,
                           help="the first share of UDHR paragraphs gives the English training pairs, the rest the "
                                "test pairs in every language")
-    transfer.add_argument("--epochs", type=_positive_int, default=10, help="fine-tuning epochs (fresh negatives each)")
-    transfer.add_argument("--lr", type=_positive_float, default=2e-5, help="peak fine-tuning learning rate")
-    transfer.add_argument("--finetune-batch-size", type=_positive_int, default=8, metavar="B",
+    transfer.add_argument("--epochs", type=positive_int, default=10, help="fine-tuning epochs (fresh negatives each)")
+    transfer.add_argument("--lr", type=positive_float, default=2e-5, help="peak fine-tuning learning rate")
+    transfer.add_argument("--finetune-batch-size", type=positive_int, default=8, metavar="B",
                           help="pairs per fine-tuning step (the English training set is small: ~70 pairs)")
     return parser
 

@@ -69,7 +69,9 @@ def format_table(report: dict) -> str:
         parts = [f"{key} {value:+.3f}" if key.endswith("gap") else f"{key} {value:.3f}" for key, value in avg.items()]
         lines.append(f"average ({name}, languages other than en): " + ", ".join(parts))
     chance = report["chance"]
-    lines.append(f"chance: retrieval 1/n of the aligned paragraphs ({chance['retrieval']}), "
-                 f"pairs {chance['transfer']} (balanced), masked token 1/vocabulary ({chance['mlm']:.2g}); "
-                 f"rand = a randomly initialised model of the same shape")
+    levels = {"retrieval": f"retrieval 1/n of the aligned paragraphs ({chance['retrieval']})",
+              "mlm": f"masked token 1/vocabulary ({chance['mlm']:.2g})",
+              "transfer": f"pairs {chance['transfer']} (balanced)"}
+    lines.append("chance: " + ", ".join(levels[task] for task in report["tasks"])
+                 + "; rand = a randomly initialised model of the same shape")
     return "\n".join(lines)

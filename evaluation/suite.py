@@ -40,14 +40,16 @@ class Settings:
 
 
 def retrieval(model, tokenizer, parallel: ParallelSet, s: Settings, autocast) -> dict[str, dict]:
+    def embed(texts):
+        return mean_pooled(model.base_model, tokenizer, texts, s.layer, batch_size=s.batch_size,
+                           max_length=s.max_length, device=model.device, autocast=autocast)
+
+    english = embed(parallel.paragraphs[PIVOT])  # once, not once per language
     out = {}
     for lang in s.languages:
-        if lang == PIVOT:
-            continue
-        _, other, english = parallel.aligned(lang)
-        embed = lambda texts: mean_pooled(model.base_model, tokenizer, texts, s.layer, batch_size=s.batch_size,
-                                          max_length=s.max_length, device=model.device, autocast=autocast)
-        out[lang] = retrieval_scores(embed(other), embed(english))
+        if lang != PIVOT:
+            indices, other, _ = parallel.aligned(lang)
+            out[lang] = retrieval_scores(embed(other), english[indices])
     return out
 
 

@@ -16,3 +16,10 @@ def checked(convert, ok, problem: str):
 
     parse.__name__ = convert.__name__  # argparse names it in "invalid int value"
     return parse
+
+
+# The checks the stage commands share.
+positive_int = checked(int, lambda n: n > 0, "is not positive")
+non_negative_int = checked(int, lambda n: n >= 0, "is negative")
+positive_float = checked(float, lambda x: x > 0, "is not positive")
+mask_probability = checked(float, lambda p: 0.0 < p < 1.0, "is outside (0, 1); BERT and XLM-R mask 0.15")

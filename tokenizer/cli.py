@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 
-from xlmr.pipeline.argtypes import checked
+from xlmr.pipeline.argtypes import checked, positive_float, positive_int
 from xlmr.pipeline.remote_files import local_output
 
 from .corpus_reader import Corpus, CorpusError, select_languages
@@ -36,8 +36,6 @@ def _vocab_size(value: str) -> int | None:
 
 _alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
                  "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
-_positive_int = checked(int, lambda n: n > 0, "is not positive")
-_positive_float = checked(float, lambda x: x > 0, "is not positive")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,15 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="SentencePiece pieces; auto takes as many as the corpus fills, up to 250000")
     parser.add_argument("--alpha", type=_alpha, default=0.3,
                         help="language sampling exponent: p_i ∝ n_i^alpha (n_i = paragraphs in _stats.json)")
-    parser.add_argument("--sentences", type=_positive_int, default=5_000_000, metavar="N",
+    parser.add_argument("--sentences", type=positive_int, default=5_000_000, metavar="N",
                         help="paragraphs to sample in all (SentencePiece's authors find 1-10M enough)")
     parser.add_argument("--languages", nargs="+", default=[], metavar="CODE",
                         help="train on these languages only (space- or comma-separated); default: all in the corpus")
     parser.add_argument("--seed", type=int, default=0, help="seed of shard order and paragraph selection")
-    parser.add_argument("--heldout", type=_positive_int, default=200, metavar="N",
+    parser.add_argument("--heldout", type=positive_int, default=200, metavar="N",
                         help="paragraphs per language kept out of training for the fertility report "
                              "(at most a tenth of the language)")
-    parser.add_argument("--memory-gb", type=_positive_float, default=8.0, metavar="GB",
+    parser.add_argument("--memory-gb", type=positive_float, default=8.0, metavar="GB",
                         help="memory for SentencePiece's training (about 20 bytes per input character)")
     return parser
 

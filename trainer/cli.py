@@ -14,17 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlmr.pipeline.argtypes import checked
+from xlmr.pipeline.argtypes import checked, mask_probability, non_negative_int, positive_float, positive_int
 
 from .presets import MAX_POSITIONS, PRESETS
 
-_positive_int = checked(int, lambda n: n > 0, "is not positive")
-_count = checked(int, lambda n: n >= 0, "is negative")
-_positive_float = checked(float, lambda x: x > 0, "is not positive")
 _non_negative_float = checked(float, lambda x: x >= 0, "is negative")
 _alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
                  "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
-_probability = checked(float, lambda p: 0.0 < p < 1.0, "is outside (0, 1); BERT and XLM-R mask 0.15")
 _seq_len = checked(int, lambda n: 8 <= n <= MAX_POSITIONS - 2,
                    f"is outside [8, {MAX_POSITIONS - 2}]: the model has {MAX_POSITIONS} positions, "
                    f"2 of them before the first token; XLM-R uses 512")
@@ -49,23 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--alpha", type=_alpha, default=0.3,
                     help="language sampling exponent: p_i ∝ n_i^alpha, n_i = paragraphs in _stats.json")
     io.add_argument("--seq-len", type=_seq_len, default=512, metavar="N", help="tokens per sequence")
-    io.add_argument("--workers", type=_count, default=2, metavar="N",
+    io.add_argument("--workers", type=non_negative_int, default=2, metavar="N",
                     help="dataloader worker processes per rank (reading and tokenising); 0 reads in the main process")
 
     model = parser.add_argument_group("model and optimisation")
     model.add_argument("--model", choices=sorted(PRESETS), default="base",
                        help="tiny (2 layers, 128 wide: tests), base (12, 768) or large (24, 1024) as in XLM-R")
-    model.add_argument("--max-steps", type=_positive_int, default=100_000, metavar="N", help="optimizer updates")
-    model.add_argument("--batch-size", type=_positive_int, default=32, metavar="B",
+    model.add_argument("--max-steps", type=positive_int, default=100_000, metavar="N", help="optimizer updates")
+    model.add_argument("--batch-size", type=positive_int, default=32, metavar="B",
                        help="sequences per micro-batch per process; global batch = B x grad-accum x processes")
-    model.add_argument("--grad-accum", type=_positive_int, default=1, metavar="K", help="micro-batches per update")
-    model.add_argument("--lr", type=_positive_float, default=6e-4, help="peak learning rate")
-    model.add_argument("--warmup", type=_count, default=10_000, metavar="N",
+    model.add_argument("--grad-accum", type=positive_int, default=1, metavar="K", help="micro-batches per update")
+    model.add_argument("--lr", type=positive_float, default=6e-4, help="peak learning rate")
+    model.add_argument("--warmup", type=non_negative_int, default=10_000, metavar="N",
                        help="updates of linear warmup (then linear decay to 0 at --max-steps)")
     model.add_argument("--weight-decay", type=_non_negative_float,
                        default=0.01, help="AdamW weight decay (matrices only)")
-    model.add_argument("--clip-norm", type=_positive_float, default=1.0, help="gradient clipping (global L2 norm)")
-    model.add_argument("--mask-prob", type=_probability, default=0.15,
+    model.add_argument("--clip-norm", type=positive_float, default=1.0, help="gradient clipping (global L2 norm)")
+    model.add_argument("--mask-prob", type=mask_probability, default=0.15,
                        help="share of tokens to predict (of them 80%% <mask>, 10%% random, 10%% kept)")
     model.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
                        help="auto: bf16 autocast on GPU, fp32 on CPU; fp16 adds a gradient scaler")
@@ -75,23 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--seed", type=int, default=0, help="seed of initialisation, data order and masking")
 
     run = parser.add_argument_group("checkpoints, evaluation, logging")
-    run.add_argument("--save-every", type=_positive_int, default=1000, metavar="N",
+    run.add_argument("--save-every", type=positive_int, default=1000, metavar="N",
                      help="write OUT/checkpoints/step-N every N updates (and at the end)")
-    run.add_argument("--keep-checkpoints", type=_positive_int, default=3, metavar="K", help="keep the last K")
+    run.add_argument("--keep-checkpoints", type=positive_int, default=3, metavar="K", help="keep the last K")
     run.add_argument("--resume", action="store_true",
                      help="continue from the latest checkpoint in OUT (starts afresh if there is none)")
     run.add_argument("--overwrite", action="store_true",
                      help="delete OUT's checkpoints, metrics.jsonl and final/ first and start afresh")
-    run.add_argument("--eval-every", type=_count, default=1000, metavar="N",
+    run.add_argument("--eval-every", type=non_negative_int, default=1000, metavar="N",
                      help="held-out loss and perplexity per language every N updates (and at the end); 0: only at the end")
-    run.add_argument("--eval-paragraphs", type=_count, default=500, metavar="N",
+    run.add_argument("--eval-paragraphs", type=non_negative_int, default=500, metavar="N",
                      help="paragraphs per language held out of training for evaluation (at most a tenth of it)")
-    run.add_argument("--eval-sequences", type=_positive_int, default=64, metavar="N",
+    run.add_argument("--eval-sequences", type=positive_int, default=64, metavar="N",
                      help="at most N held-out sequences per language per evaluation")
-    run.add_argument("--peak-tflops", type=_positive_float, default=None, metavar="TF",
+    run.add_argument("--peak-tflops", type=positive_float, default=None, metavar="TF",
                      help="dense peak of one accelerator at the precision used (989 for an H100 SXM in bf16): "
                           "adds model FLOPs utilisation (mfu) to the metrics")
-    run.add_argument("--log-every", type=_positive_int, default=10, metavar="N",
+    run.add_argument("--log-every", type=positive_int, default=10, metavar="N",
                      help="a metrics.jsonl record every N updates")
     return parser
 
