@@ -84,6 +84,16 @@ class EvalError(Exception):
     """A flag names something unusable; the message says what and what would do."""
 
 
+def _encoder_dir(model_dir: Path, tokenizer) -> str:
+    """A directory with tokenizer.json for the trainer's fast encoder: the checkpoint itself, or,
+    for one that ships only sentencepiece.bpe.model (as published XLM-R does), a converted copy."""
+    if (model_dir / "tokenizer.json").is_file():
+        return str(model_dir)
+    converted = tempfile.mkdtemp(prefix="xlmr-eval-tokenizer-")
+    tokenizer.save_pretrained(converted)
+    return converted
+
+
 def _settings_and_sets(args, model_dir: Path, tokenizer, config, parallel):
     """Resolve defaults from the training run; the languages; the held-out sequences."""
     from xlmr.pipeline.language_codes import split_codes
@@ -139,7 +149,7 @@ def _settings_and_sets(args, model_dir: Path, tokenizer, config, parallel):
                  for lang in sorted(set(chosen) | set(mlm_languages))}
     heldout = {}
     if "mlm" in tasks:
-        heldout = heldout_sequences(corpus, mlm_languages, resolved["eval_paragraphs"], load_encoder(str(model_dir)),
+        heldout = heldout_sequences(corpus, mlm_languages, resolved["eval_paragraphs"], load_encoder(_encoder_dir(model_dir, tokenizer)),
                                     resolved["seq_len"], tokenizer.bos_token_id, tokenizer.eos_token_id,
                                     args.eval_sequences)
     settings = Settings(tasks=tuple(tasks), languages=chosen, layer=layer, max_length=args.max_length,

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -191,3 +192,21 @@ def test_refusals(trained, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--model", final, "--output", str(tmp_path / "o"), "--train-share", "0.95"])
     assert "argument --train-share: 0.95 is outside [0.1, 0.9]" in capsys.readouterr().err
+
+
+def test_published_layout_with_flags(evaluated, trained, sample_corpus, tmp_path):
+    """A checkpoint laid out as published XLM-R is (sentencepiece.bpe.model, no tokenizer.json, no
+    training run beside it) scores the same once --data and the held-out settings are given."""
+    published = tmp_path / "xlm-roberta-like"
+    published.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer_config.json"):
+        shutil.copy(trained / "final" / name, published)
+    start = json.loads((trained / "metrics.jsonl").read_text().splitlines()[0])["args"]
+    shutil.copy(Path(start["tokenizer"]) / "sentencepiece.bpe.model", published)
+    out = tmp_path / "eval"
+    assert main(["--model", str(published), "--output", str(out), "--tasks", "mlm", "--data", str(sample_corpus),
+                 "--heldout-paragraphs", "20", "--seq-len", "64"]) == 0
+    mlm = json.loads((out / "eval.json").read_text())["checkpoint"]["mlm"]
+    assert mlm.keys() == evaluated[1]["checkpoint"]["mlm"].keys()
+    for lang, r in mlm.items():
+        assert r["loss"] == pytest.approx(evaluated[1]["checkpoint"]["mlm"][lang]["loss"], rel=1e-5)
