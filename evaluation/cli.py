@@ -15,35 +15,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from xlmr.pipeline.argtypes import checked, mask_probability, non_negative_int, positive_float, positive_int
+from xlmr.pipeline.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
+                                    positive_int)
 
 from .suite import TASKS
 
 _share = checked(float, lambda p: 0.1 <= p <= 0.9, "is outside [0.1, 0.9]: both ranges need pairs")
-TRAINING_DEFAULTS = {"eval_paragraphs": 500, "seq_len": 512, "alpha": 0.3}  # xlmr-train's own defaults
+# xlmr-train's own defaults, for a checkpoint whose training run is not beside it
+TRAINING_DEFAULTS = {"eval_paragraphs": 500, "seq_len": 512, "eval_sequences": 64, "mask_prob": 0.15, "alpha": 0.3}
+TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmr-eval", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     io = parser.add_argument_group("model, data and output")
     io.add_argument("--model", required=True, metavar="DIR",
-                    help="a Hugging Face XLM-R checkpoint with its tokenizer (xlmr-train's OUT/final or "
-                         "OUT/checkpoints/step-N, or a downloaded xlm-roberta-base), local, gs:// or s3://")
+                    help="a Hugging Face XLM-R checkpoint (xlmr-train's OUT/final or OUT/checkpoints/step-N, or a "
+                         "downloaded xlm-roberta-base), local, gs:// or s3://")
     io.add_argument("--output", required=True, metavar="OUT",
                     help="eval.json and accuracy_by_language.png go here (local, gs:// or s3://)")
     io.add_argument("--data", default=None, metavar="DIR",
                     help="the xlmr-corpus output the model trained on: held-out text for the masked-LM task and "
                          "each language's corpus share; default: the --data of the xlmr-train run that wrote "
                          "--model (read from its metrics.jsonl), if any")
-    io.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), help="what to measure")
+    io.add_argument("--tasks", nargs="+", choices=TASKS, default=None,
+                    help=f"what to measure; default: {' '.join(TASKS)} (mlm only when there is a corpus)")
     io.add_argument("--languages", nargs="+", default=[], metavar="CODE",
-                    help="only these languages (space- or comma-separated); default: every language of the "
-                         "parallel set (and of the corpus, when there is one)")
+                    help="only these languages (space- or comma-separated); default: the corpus's languages, "
+                         "or every language of the parallel set when there is no corpus")
     io.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                     help="auto: the GPU when there is one (bf16 autocast), else the CPU")
     io.add_argument("--seed", type=int, default=0,
@@ -57,17 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--max-length", type=positive_int, default=256, metavar="N",
                            help="tokens per paragraph (and per paragraph pair in the transfer task)")
 
-    mlm = parser.add_argument_group("masked LM on held-out text")
+    mlm = parser.add_argument_group("masked LM on held-out text (defaults: the training run's, else xlmr-train's)")
     mlm.add_argument("--heldout-paragraphs", type=non_negative_int, default=None, metavar="N",
                      help="the --eval-paragraphs the model trained with (what xlmr-train skipped: more would score "
-                          f"training text); default: read from the training run, else "
-                          f"{TRAINING_DEFAULTS['eval_paragraphs']}")
+                          f"training text); else {TRAINING_DEFAULTS['eval_paragraphs']}")
     mlm.add_argument("--seq-len", type=positive_int, default=None, metavar="N",
-                     help=f"tokens per held-out sequence; default: the training run's, else "
-                          f"{TRAINING_DEFAULTS['seq_len']}")
-    mlm.add_argument("--eval-sequences", type=positive_int, default=64, metavar="N",
-                     help="at most N held-out sequences per language")
-    mlm.add_argument("--mask-prob", type=mask_probability, default=0.15, help="share of tokens masked")
+                     help=f"tokens per held-out sequence; else {TRAINING_DEFAULTS['seq_len']}")
+    mlm.add_argument("--eval-sequences", type=positive_int, default=None, metavar="N",
+                     help=f"at most N held-out sequences per language; else {TRAINING_DEFAULTS['eval_sequences']}")
+    mlm.add_argument("--mask-prob", type=mask_probability, default=None,
+                     help=f"share of tokens masked; else {TRAINING_DEFAULTS['mask_prob']}")
 
     transfer = parser.add_argument_group("transfer of a fine-tuned classifier")
     transfer.add_argument("--train-share", type=_share, default=0.6,
@@ -84,122 +89,189 @@ class EvalError(Exception):
     """A flag names something unusable; the message says what and what would do."""
 
 
-def _encoder_dir(model_dir: Path, tokenizer) -> str:
-    """A directory with tokenizer.json for the trainer's fast encoder: the checkpoint itself, or,
-    for one that ships only sentencepiece.bpe.model (as published XLM-R does), a converted copy."""
-    if (model_dir / "tokenizer.json").is_file():
-        return str(model_dir)
-    converted = tempfile.mkdtemp(prefix="xlmr-eval-tokenizer-")
-    tokenizer.save_pretrained(converted)
-    return converted
+def _note(message: str) -> None:
+    print(f"xlmr-eval: {message}", file=sys.stderr)
 
 
-def _settings_and_sets(args, model_dir: Path, tokenizer, config, parallel):
-    """Resolve defaults from the training run; the languages; the held-out sequences."""
+def _device(choice: str):
+    import torch
+
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise EvalError("--device cuda: no CUDA device is visible to torch here; use --device cpu or auto")
+    return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def _tokenizer_dir(model_dir: Path, model: str, run) -> Path:
+    """The checkpoint's own tokenizer; for checkpoints older xlmr-train wrote without one, the run's."""
+    if any((model_dir / name).is_file() for name in TOKENIZER_FILES):
+        return model_dir
+    if run:
+        from xlmr.pipeline.remote_files import local_input
+
+        tokdir = run.resolve(run.args["tokenizer"])
+        if "://" in tokdir or os.path.isdir(tokdir):
+            return local_input(tokdir)
+    raise EvalError(f"--model {model} has no tokenizer ({' or '.join(TOKENIZER_FILES)}): expected a checkpoint "
+                    "saved with its tokenizer, as xlmr-train's OUT/final and published XLM-R models are")
+
+
+def _encoder_dir(tokdir: Path, tokenizer, scratch: Path) -> str:
+    """A directory with tokenizer.json for the trainer's fast encoder: the tokenizer's own, or, for one
+    that ships only sentencepiece.bpe.model (as published XLM-R does), a converted copy."""
+    if (tokdir / "tokenizer.json").is_file():
+        return str(tokdir)
+    tokenizer.save_pretrained(scratch / "tokenizer")
+    return str(scratch / "tokenizer")
+
+
+def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, scratch: Path):
+    """Tasks, languages, held-out sequences and settings, defaults taken from the training run."""
     from xlmr.pipeline.language_codes import split_codes
     from xlmr.tokenizer.alpha_sampling import sampling_probabilities
-    from xlmr.tokenizer.corpus_reader import Corpus
+    from xlmr.tokenizer.corpus_reader import Corpus, select_languages
     from xlmr.trainer.dataset import load_encoder
     from xlmr.trainer.evaluate import heldout_sequences
 
     from .embeddings import default_layer
+    from .parallel_set import PIVOT
     from .suite import Settings
-    from .training_run import training_args
 
-    trained = training_args(model_dir) or {}
-    data = args.data
-    if data is None and trained.get("data") and (Path(trained["data"]).exists() or "://" in trained["data"]):
-        data = trained["data"]
-    resolved = {key: trained.get(key, default) for key, default in TRAINING_DEFAULTS.items()}
-    if args.heldout_paragraphs is not None:
-        resolved["eval_paragraphs"] = args.heldout_paragraphs
-    if args.seq_len is not None:
-        resolved["seq_len"] = args.seq_len
-    resolved["seq_len"] = min(resolved["seq_len"], config.max_position_embeddings - 2)
+    named = args.tasks is not None  # asked for by name: a task that cannot run is an error, not a note
+    tasks = list(args.tasks or TASKS)
+    trained = run.args if run else {}
+    settings = {key: trained.get(key, default) for key, default in TRAINING_DEFAULTS.items()}
+    for key, flag in (("eval_paragraphs", "heldout_paragraphs"), ("seq_len", "seq_len"),
+                      ("eval_sequences", "eval_sequences"), ("mask_prob", "mask_prob")):
+        if getattr(args, flag) is not None:
+            settings[key] = getattr(args, flag)
+    settings["seq_len"] = min(settings["seq_len"], config.max_position_embeddings - 2)
     layer = default_layer(config.num_hidden_layers) if args.layer is None else args.layer
     if layer > config.num_hidden_layers:
         raise EvalError(f"--layer {layer}: the model has {config.num_hidden_layers} layers (0 = embeddings, "
                         f"1..{config.num_hidden_layers} = transformer layers)")
-    tasks = list(args.tasks)
-    if "mlm" in tasks and data is None:
-        if tasks != list(TASKS):  # asked for by name
-            raise EvalError("--tasks mlm needs --data: the xlmr-corpus output the model trained on")
-        tasks.remove("mlm")
-        print("xlmr-eval: no --data and no xlmr-train run beside --model: skipping the masked-LM task",
-              file=sys.stderr)
 
+    data = args.data
+    if data is None and run:
+        data = run.resolve(trained["data"])
+        if "://" not in data and not os.path.isdir(data):
+            missing = f"the training run's --data {trained['data']} is not at {data}: pass --data"
+            if named and "mlm" in tasks:
+                raise EvalError(missing)
+            _note(missing + "; evaluating without a corpus")
+            data = None
     corpus = Corpus(data, flag="--data") if data else None
-    corpus_languages = sorted(corpus.languages()) if corpus else []
-    wanted = split_codes(args.languages)
-    known = set(parallel.languages()) | set(corpus_languages)
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise EvalError(f"--languages {' '.join(unknown)}: not in the parallel set or the corpus; "
-                        f"known: {' '.join(sorted(known))}")
-    chosen = [lang for lang in parallel.languages()
-              if (not corpus or lang in corpus_languages or lang == "en") and (not wanted or lang in wanted | {"en"})]
-    mlm_languages = [lang for lang in corpus_languages if not wanted or lang in wanted]
+    if "mlm" in tasks and not corpus:
+        if named:
+            raise EvalError(f"--tasks mlm needs --data: the xlmr-corpus output {model_uri} trained on")
+        tasks.remove("mlm")
+        _note("no corpus (no --data, no xlmr-train run beside --model): skipping the masked-LM task")
 
-    sizes = {lang: corpus.languages()[lang]["paragraphs"] for lang in corpus_languages} if corpus else {}
-    total = sum(sizes.values())
-    sampled = sampling_probabilities({k: v for k, v in sizes.items() if v}, resolved["alpha"]) if total else {}
-    languages = {lang: {"name": parallel.names.get(lang), "corpus_share": sizes[lang] / total if total else None,
-                        "sampling_share": sampled.get(lang)} if lang in sizes else
-                 {"name": parallel.names.get(lang), "corpus_share": None, "sampling_share": None}
-                 for lang in sorted(set(chosen) | set(mlm_languages))}
+    # The training corpus: the languages the run trained on, else the whole corpus.
+    sizes = select_languages(corpus, trained.get("languages", [])) if corpus else {}
+    wanted = split_codes(args.languages)
+    known = set(parallel.languages()) | set(sizes)
+    if sorted(wanted - known):
+        raise EvalError(f"--languages {' '.join(sorted(wanted - known))}: not in the parallel set or the "
+                        f"{'training corpus' if corpus else 'corpus (none given)'}; known: {' '.join(sorted(known))}")
+    if wanted:
+        parallel_languages = [lang for lang in parallel.languages() if lang in wanted | {PIVOT}]
+        mlm_languages = [lang for lang in sizes if lang in wanted]
+    else:
+        parallel_languages = [lang for lang in parallel.languages() if not sizes or lang in sizes or lang == PIVOT]
+        mlm_languages = list(sizes)
+        lacking = sorted(set(sizes) - set(parallel.languages()))
+        if lacking and {"retrieval", "transfer"} & set(tasks):
+            _note(f"no parallel text for {' '.join(lacking)}: masked-LM numbers only (retrieval and transfer cover "
+                  "the 88 CC-100 languages of the UDHR set, by ISO 639-1 code)")
+    if {"retrieval", "transfer"} & set(tasks) and parallel_languages in ([], [PIVOT]):
+        raise EvalError("retrieval and transfer need a language besides en with parallel text: "
+                        f"choose among {' '.join(parallel.languages())}")
+
     heldout = {}
     if "mlm" in tasks:
-        heldout = heldout_sequences(corpus, mlm_languages, resolved["eval_paragraphs"], load_encoder(_encoder_dir(model_dir, tokenizer)),
-                                    resolved["seq_len"], tokenizer.bos_token_id, tokenizer.eos_token_id,
-                                    args.eval_sequences)
-    settings = Settings(tasks=tuple(tasks), languages=chosen, layer=layer, max_length=args.max_length,
-                        batch_size=args.batch_size, mask_prob=args.mask_prob, train_share=args.train_share,
-                        epochs=args.epochs, lr=args.lr, finetune_batch_size=args.finetune_batch_size,
-                        seed=args.seed)
-    return settings, heldout, languages, data, resolved
+        heldout = heldout_sequences(corpus, sorted(mlm_languages), settings["eval_paragraphs"],
+                                    load_encoder(_encoder_dir(tokdir, tokenizer, scratch)), settings["seq_len"],
+                                    tokenizer.bos_token_id, tokenizer.eos_token_id, settings["eval_sequences"])
+        if not heldout:
+            empty = (f"no held-out text: {settings['eval_paragraphs']} held-out paragraphs per language, at most a "
+                     f"tenth of each, leave nothing in {' '.join(sorted(mlm_languages)) or 'any language'}")
+            if named:
+                raise EvalError(empty)
+            tasks.remove("mlm")
+            _note(empty + "; skipping the masked-LM task")
+
+    total = sum(sizes.values())
+    sampled = sampling_probabilities({k: v for k, v in sizes.items() if v}, settings["alpha"]) if total else {}
+    languages = {lang: {"name": parallel.names.get(lang),
+                        "corpus_share": sizes[lang] / total if lang in sizes and total else None,
+                        "sampling_share": sampled.get(lang)}
+                 for lang in sorted(set(parallel_languages) | set(mlm_languages))}
+    plan = Settings(tasks=tuple(t for t in TASKS if t in tasks), languages=parallel_languages, layer=layer,
+                    max_length=args.max_length, batch_size=args.batch_size, mask_prob=settings["mask_prob"],
+                    train_share=args.train_share, epochs=args.epochs, lr=args.lr,
+                    finetune_batch_size=args.finetune_batch_size, seed=args.seed)
+    return plan, heldout, languages, data, settings
 
 
-def evaluate_checkpoint(args) -> dict:
-    import torch
-    from transformers import AutoModelForMaskedLM
+def evaluate_checkpoint(args, scratch: Path) -> dict:
     from transformers.utils import logging as hf_logging
 
-    from xlmr.pipeline.remote_files import local_input
+    from xlmr.pipeline.remote_files import is_remote, local_input
+
+    hf_logging.disable_progress_bar()
+    device = _device(args.device)
+    model_uri = args.model.removeprefix("file://")
+    try:
+        model_dir = local_input(model_uri)
+    except FileNotFoundError as exc:
+        raise EvalError(f"--model {exc}") from exc
+    try:
+        return _evaluate(args, model_uri, model_dir, device, scratch)
+    finally:
+        if is_remote(model_uri):
+            shutil.rmtree(model_dir, ignore_errors=True)
+
+
+def _evaluate(args, model_uri: str, model_dir: Path, device, scratch: Path) -> dict:
+    from transformers import AutoModelForMaskedLM
+
     from xlmr.trainer.distributed import Context
     from xlmr.trainer.train import autocast_for, load_tokenizer
 
     from .eval_report import averages
     from .parallel_set import load
     from .suite import random_twin, run_suite
+    from .training_run import find
 
-    hf_logging.disable_progress_bar()
-    try:
-        model_dir = local_input(args.model)
-    except FileNotFoundError as exc:
-        raise EvalError(f"--model {exc}") from exc
     if not (model_dir / "config.json").is_file():
-        raise EvalError(f"--model {args.model} has no config.json: expected a Hugging Face checkpoint directory "
-                        "(xlmr-train's OUT/final, OUT/checkpoints/step-N, or a saved xlm-roberta-base)")
-    tokenizer = load_tokenizer(str(model_dir), flag="--model")
-    use_cuda = torch.cuda.is_available() if args.device == "auto" else args.device == "cuda"
-    device = torch.device("cuda" if use_cuda else "cpu")
-    model = AutoModelForMaskedLM.from_pretrained(model_dir).to(device)
+        hint = " (did you mean its final/?)" if (model_dir / "final" / "config.json").is_file() else ""
+        raise EvalError(f"--model {args.model} has no config.json{hint}: expected a Hugging Face checkpoint "
+                        "directory (xlmr-train's OUT/final, OUT/checkpoints/step-N, or a saved xlm-roberta-base)")
+    run = find(model_uri)
+    tokdir = _tokenizer_dir(model_dir, args.model, run)
+    tokenizer = load_tokenizer(str(tokdir), flag="--model")
+    # fp32 whatever the checkpoint was saved in: fine-tuning updates these weights, and the
+    # random twin is built in fp32; bf16 autocast on GPUs does the rest.
+    model = AutoModelForMaskedLM.from_pretrained(model_dir).float().to(device)
+    if len(tokenizer) > model.config.vocab_size:
+        raise EvalError(f"--model {args.model}: its tokenizer has {len(tokenizer)} pieces but the model only "
+                        f"{model.config.vocab_size} embeddings: not the tokenizer it was trained with")
     parallel = load()
-    settings, heldout, languages, data, resolved = _settings_and_sets(args, model_dir, tokenizer, model.config,
-                                                                      parallel)
+    plan, heldout, languages, data, settings = _plan(args, run, args.model, tokenizer, tokdir, model.config,
+                                                     parallel, scratch)
     ctx = Context(rank=0, world=1, local_rank=0, device=device)
     autocast, _ = autocast_for("auto", device)
-    results = {"checkpoint": run_suite(model, tokenizer, parallel, heldout, ctx, settings, autocast)}
-    results["random"] = run_suite(random_twin(model, args.seed), tokenizer, parallel, heldout, ctx, settings, autocast)
+    results = {"checkpoint": run_suite(model, tokenizer, parallel, heldout, ctx, plan, autocast)}
+    results["random"] = run_suite(random_twin(model, args.seed), tokenizer, parallel, heldout, ctx, plan, autocast)
     retrieval_n = [r["n"] for r in results["checkpoint"].get("retrieval", {}).values()]
     return {
-        "model": args.model, "data": data, "layer": settings.layer, "tasks": list(settings.tasks),
-        "settings": {"max_length": settings.max_length, "heldout_paragraphs": resolved["eval_paragraphs"],
-                     "seq_len": resolved["seq_len"], "eval_sequences": args.eval_sequences,
-                     "mask_prob": settings.mask_prob, "alpha": resolved["alpha"], "train_share": settings.train_share,
-                     "epochs": settings.epochs, "lr": settings.lr, "batch_size": settings.batch_size,
-                     "finetune_batch_size": settings.finetune_batch_size,
-                     "seed": settings.seed, "device": device.type},
+        "model": args.model, "data": data, "training_run": run.out if run else None, "layer": plan.layer,
+        "tasks": list(plan.tasks),
+        "settings": {"max_length": plan.max_length, "heldout_paragraphs": settings["eval_paragraphs"],
+                     "seq_len": settings["seq_len"], "eval_sequences": settings["eval_sequences"],
+                     "mask_prob": plan.mask_prob, "alpha": settings["alpha"], "train_share": plan.train_share,
+                     "epochs": plan.epochs, "lr": plan.lr, "batch_size": plan.batch_size,
+                     "finetune_batch_size": plan.finetune_batch_size, "seed": plan.seed, "device": device.type},
         "chance": {"retrieval": f"1/{min(retrieval_n)}..1/{max(retrieval_n)}" if retrieval_n else None,
                    "transfer": 0.5, "mlm": 1 / len(tokenizer)},
         "languages": languages,
@@ -208,21 +280,24 @@ def evaluate_checkpoint(args) -> dict:
     }
 
 
+def _check_output(output: str) -> None:
+    """Before an evaluation of minutes, not after."""
+    path = output.removeprefix("file://")
+    if "://" not in path and os.path.exists(path) and not os.path.isdir(path):
+        raise EvalError(f"--output {output} is a file: expected a directory (it is created if missing)")
+
+
 def write_outputs(report: dict, output: str) -> list[str]:
-    from xlmr.pipeline.remote_files import is_remote, upload
+    from xlmr.pipeline.remote_files import local_output
 
     from .eval_plots import accuracy_by_language
 
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) if is_remote(output) else Path(output)
-        local.mkdir(parents=True, exist_ok=True)
+    with local_output(output) as local:
         (local / "eval.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-        accuracy_by_language(report, local / "accuracy_by_language.png")
-        names = ["eval.json", "accuracy_by_language.png"]
-        if is_remote(output):
-            for name in names:
-                upload(local / name, f"{output.rstrip('/')}/{name}")
-        return [f"{output.rstrip('/')}/{name}" for name in names]
+        names = ["eval.json"]
+        if accuracy_by_language(report, local / "accuracy_by_language.png"):
+            names.append("accuracy_by_language.png")
+    return [f"{output.rstrip('/')}/{name}" for name in names]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        report = evaluate_checkpoint(args)
+        _check_output(args.output)
+        with tempfile.TemporaryDirectory(prefix="xlmr-eval-") as scratch:
+            report = evaluate_checkpoint(args, Path(scratch))
     except (EvalError, CorpusError, TrainError) as exc:
         print(f"xlmr-eval: error: {exc}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-from .eval_report import lookup, order  # noqa: E402
+from .eval_report import corpus_shares, lookup, order  # noqa: E402
 
 # (task, key, panel title); each panel has the checkpoint and its random twin
 PANELS = (
@@ -19,11 +19,13 @@ PANELS = (
 )
 
 
-def accuracy_by_language(report: dict, path: Path) -> None:
-    shares = {lang: info["corpus_share"] for lang, info in report["languages"].items()
-              if info.get("corpus_share") is not None}
+def accuracy_by_language(report: dict, path: Path) -> bool:
+    """Draws the figure; False (nothing written) when no task has a per-language result."""
+    shares = corpus_shares(report)
     langs = order(list(report["languages"]), shares)
-    panels = [p for p in PANELS if p[0] in report["checkpoint"]]
+    panels = [p for p in PANELS if any(lookup(report["checkpoint"], p[0], lang, p[1]) is not None for lang in langs)]
+    if not panels:
+        return False
     fig, axes = plt.subplots(len(panels), 1, figsize=(max(7.0, 0.22 * len(langs) + 2), 2.6 * len(panels) + 0.6),
                              sharex=True, squeeze=False)
     x = range(len(langs))
@@ -48,3 +50,4 @@ def accuracy_by_language(report: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return True

@@ -6,9 +6,9 @@ ranges: classifiers train on pairs inside the first (English only) and are
 tested on pairs inside the second, in every language, English included — the
 test pairs never share a paragraph with the training pairs. Each anchor
 paragraph i gives one positive (i, i+1) and one negative (i, j) with j drawn
-from the same range away from i's neighbours, so a test set is balanced and
-chance is 50% (reported per language, as a paragraph missing from a language's
-alignment drops its pairs there).
+from the same range away from i's neighbours. A language lacking any of the
+three paragraphs loses both pairs of that anchor, so every test set stays
+balanced and chance is 50%.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import random
 
 from xlmr.trainer.masking import derive_seed
 
-Pair = tuple[int, int, int]  # (first paragraph index, second, label: 1 consecutive, 0 not)
+CHANCE = 0.5
+Anchor = tuple[int, int, int]  # (paragraph i, i + 1, a paragraph j away from i)
 
 
 def split(n: int, train_share: float) -> tuple[range, range]:
@@ -26,23 +27,17 @@ def split(n: int, train_share: float) -> tuple[range, range]:
     return range(0, cut), range(cut, n)
 
 
-def pairs(indices: range, seed) -> list[Pair]:
-    """One positive and one negative per anchor; the same `seed` gives the same pairs."""
+def anchors(indices: range, seed) -> list[Anchor]:
+    """One anchor per paragraph but the last; the same `seed` gives the same negatives."""
+    return [(i, i + 1, random.Random(derive_seed(seed, i)).choice([j for j in indices if abs(j - i) > 1]))
+            for i in indices[:-1]]
+
+
+def examples(chosen: list[Anchor], paragraphs: list[str | None]) -> list[tuple[str, str, int]]:
+    """(first text, second text, label: 1 consecutive, 0 not), a positive and a negative per anchor
+    whose three paragraphs this language has."""
     out = []
-    for i in indices[:-1]:
-        rng = random.Random(derive_seed(seed, i))
-        out.append((i, i + 1, 1))
-        out.append((i, rng.choice([j for j in indices if abs(j - i) > 1]), 0))
+    for i, following, other in chosen:
+        if None not in (paragraphs[i], paragraphs[following], paragraphs[other]):
+            out += [(paragraphs[i], paragraphs[following], 1), (paragraphs[i], paragraphs[other], 0)]
     return out
-
-
-def examples(chosen: list[Pair], paragraphs: list[str | None]) -> list[tuple[str, str, int]]:
-    """(first text, second text, label) for the pairs whose paragraphs both exist in this language."""
-    return [(paragraphs[a], paragraphs[b], label) for a, b, label in chosen
-            if paragraphs[a] is not None and paragraphs[b] is not None]
-
-
-def majority_share(chosen: list[tuple[str, str, int]]) -> float:
-    """The accuracy of always answering the more frequent label: the chance level of a test set."""
-    positives = sum(label for *_, label in chosen)
-    return max(positives, len(chosen) - positives) / len(chosen)

@@ -57,20 +57,20 @@ def transfer(model, tokenizer, parallel: ParallelSet, s: Settings, autocast) -> 
     english = parallel.paragraphs[PIVOT]
     train, test = pair_task.split(len(english), s.train_share)
     classifier = classifier_from(model, seed=s.seed)
-    epoch_examples = lambda epoch: pair_task.examples(pair_task.pairs(train, (s.seed, "train", epoch)), english)
+    epoch_examples = lambda epoch: pair_task.examples(pair_task.anchors(train, (s.seed, "train", epoch)), english)
     losses = finetune(classifier, tokenizer, epoch_examples, epochs=s.epochs, batch_size=s.finetune_batch_size, lr=s.lr,
                       max_length=s.max_length, seed=s.seed, autocast=autocast)
     # How well it fits what it trained on: near 0.5 here means the English test says nothing either.
     fitted = accuracy(classifier, tokenizer, epoch_examples(s.epochs - 1), batch_size=s.batch_size,
                       max_length=s.max_length, autocast=autocast)
-    test_pairs = pair_task.pairs(test, (s.seed, "test"))
+    test_anchors = pair_task.anchors(test, (s.seed, "test"))
     scores = {}
     for lang in s.languages:
-        items = pair_task.examples(test_pairs, parallel.paragraphs[lang])
+        items = pair_task.examples(test_anchors, parallel.paragraphs[lang])
         if items:
-            scores[lang] = {"n": len(items), "chance": pair_task.majority_share(items),
-                            "accuracy": accuracy(classifier, tokenizer, items, batch_size=s.batch_size,
-                                                 max_length=s.max_length, autocast=autocast)}
+            scores[lang] = {"n": len(items), "accuracy": accuracy(classifier, tokenizer, items,
+                                                                  batch_size=s.batch_size, max_length=s.max_length,
+                                                                  autocast=autocast)}
     if PIVOT in scores:
         for r in scores.values():
             r["gap"] = scores[PIVOT]["accuracy"] - r["accuracy"]

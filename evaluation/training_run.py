@@ -1,24 +1,68 @@
 """What xlmr-train was told when it wrote a checkpoint: the evaluation should match it.
 
 A checkpoint written by xlmr-train sits at OUT/final or OUT/checkpoints/step-N,
-and OUT/metrics.jsonl starts with the run's flags. From them the evaluation
-takes the corpus, the held-out paragraph count (larger would score text the
-model trained on), the sequence length (positions past it were never trained)
-and the sampling exponent. Any other checkpoint has no such record.
+local or remote, and OUT/metrics.jsonl starts with the run's flags. From them
+the evaluation takes the corpus and tokenizer, the held-out paragraph count
+(larger would score text the model trained on), the sequence length (positions
+past it were never trained), the masking and the trained languages. Any other
+checkpoint has no such record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import posixpath
 from pathlib import Path
 
+from xlmr.pipeline.remote_files import from_uri, is_remote
 
-def training_args(model_dir: Path) -> dict | None:
-    for out in (model_dir.parent, model_dir.parent.parent):
-        metrics = out / "metrics.jsonl"
-        if metrics.is_file():
-            with metrics.open() as f:
-                first = json.loads(f.readline() or "{}")
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRun:
+    out: str  # OUT: a local absolute path or a URI
+    args: dict  # xlmr-train's flags as typed
+    cwd: str | None  # where it ran (recorded since 2026-11); relative flags are relative to it
+
+    def resolve(self, path: str) -> str:
+        """A path from the run's flags, made usable from here."""
+        if is_remote(path) or os.path.isabs(path):
+            return path
+        return os.path.join(self.cwd or self._derived_cwd(), path)
+
+    def _derived_cwd(self) -> str:
+        """For runs that did not record it: OUT minus the --output it was given ("out/model")."""
+        output = Path(self.args["output"])
+        if not is_remote(self.out) and not output.is_absolute() and Path(self.out).parts[-len(output.parts):] == \
+                output.parts:
+            return str(Path(*Path(self.out).parts[:-len(output.parts)]))
+        return os.getcwd()
+
+
+def _first_line(uri: str) -> str | None:
+    try:
+        fs, path = from_uri(uri)
+        with fs.open_input_stream(path) as f:
+            head = b""
+            while b"\n" not in head:
+                chunk = f.read(1 << 16)
+                if not chunk:
+                    break
+                head += chunk
+    except (OSError, ValueError):  # absent, or a filesystem pyarrow cannot open
+        return None
+    return head.split(b"\n", 1)[0].decode("utf-8")
+
+
+def find(model: str) -> TrainingRun | None:
+    """The run that wrote the checkpoint at `model` (a path or URI), if it was xlmr-train."""
+    here = model.rstrip("/") if is_remote(model) else os.path.abspath(model)
+    for _ in range(2):  # OUT/final, OUT/checkpoints/step-N
+        here = posixpath.dirname(here) if is_remote(here) else os.path.dirname(here)
+        line = _first_line(f"{here}/metrics.jsonl")
+        if line:
+            first = json.loads(line)
             if first.get("event") == "start":
-                return first["args"]
+                return TrainingRun(here, first["args"], first.get("cwd"))
     return None

@@ -18,6 +18,16 @@ def checked(convert, ok, problem: str):
     return parse
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" to a flag's help, except where there is no default to show
+    (None, []): those flags' help says what happens instead."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
 # The checks the stage commands share.
 positive_int = checked(int, lambda n: n > 0, "is not positive")
 non_negative_int = checked(int, lambda n: n >= 0, "is negative")

@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 
-from xlmr.pipeline.argtypes import checked, positive_float, positive_int
+from xlmr.pipeline.argtypes import HelpFormatter, checked, positive_float, positive_int
 from xlmr.pipeline.remote_files import local_output
 
 from .corpus_reader import Corpus, CorpusError, select_languages
@@ -40,7 +40,7 @@ _alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmr-tokenizer", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--corpus", required=True, metavar="DIR",
                         help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
     parser.add_argument("--output", required=True, metavar="TOKDIR",

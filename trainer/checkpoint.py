@@ -39,10 +39,11 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def save(run: RunDir, step: int, ctx, model, optimizer, scheduler, scaler, state: dict, data: dict,
+def save(run: RunDir, step: int, ctx, model, tokenizer, optimizer, scheduler, scaler, state: dict, data: dict,
          keep: int) -> str:
     """Every rank calls this. Files go to a local step-N.tmp first; a local OUT then gets it renamed to
-    step-N by rank 0, a remote one gets each rank's files uploaded and a COMPLETE marker last."""
+    step-N by rank 0, a remote one gets each rank's files uploaded and a COMPLETE marker last.
+    With the tokenizer beside the weights, step-N loads in transformers (and xlmr-eval) on its own."""
     name = f"step-{step}"
     tmp = run.local / "checkpoints" / f"{name}.tmp"
     if ctx.main or run.remote:
@@ -53,6 +54,7 @@ def save(run: RunDir, step: int, ctx, model, optimizer, scheduler, scaler, state
     (tmp / f"rank-{ctx.rank}.json").write_text(json.dumps(data))
     if ctx.main:
         model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save({"scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else None},
                    tmp / "scheduler.pt")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlmr.pipeline.argtypes import checked, mask_probability, non_negative_int, positive_float, positive_int
+from xlmr.pipeline.argtypes import HelpFormatter, checked, mask_probability, non_negative_int, positive_float, positive_int
 
 from .presets import MAX_POSITIONS, PRESETS
 
@@ -28,7 +28,7 @@ _seq_len = checked(int, lambda n: 8 <= n <= MAX_POSITIONS - 2,
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmr-train", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     io = parser.add_argument_group("data and output")
     io.add_argument("--data", required=True, metavar="DIR",
                     help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")

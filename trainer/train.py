@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -181,7 +182,8 @@ def _train(args, ctx) -> dict:
         run.fetch("metrics.jsonl")
     metrics = Metrics(run.local / "metrics.jsonl", ctx.main, step)
     if ctx.main and not resume_from:
-        metrics.write({"event": "start", "step": 0, "args": vars(args), "world": ctx.world,
+        # cwd: relative paths in args are relative to it (xlmr-eval finds the corpus with it)
+        metrics.write({"event": "start", "step": 0, "args": vars(args), "cwd": os.getcwd(), "world": ctx.world,
                        "parameters": sum(p.numel() for p in model.parameters()), "vocab_size": len(tokenizer),
                        "languages": sizes,
                        "heldout_sequences": {lang: len(s) for lang, s in eval_sets.items()}})
@@ -200,7 +202,7 @@ def _train(args, ctx) -> dict:
         data = {"batches": consumed, "readers": readers}
         state = {"tokens": tokens, "world": ctx.world, "workers": args.workers, "vocabulary": vocabulary,
                  "model": args.model, "seq_len": args.seq_len}
-        saved = checkpoint.save(run, step, ctx, model, optimizer, scheduler, scaler, state, data,
+        saved = checkpoint.save(run, step, ctx, model, tokenizer, optimizer, scheduler, scaler, state, data,
                                 args.keep_checkpoints)
         if ctx.main:
             run.push("metrics.jsonl")
