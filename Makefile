@@ -42,6 +42,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_tokenizer.py
 	$(BIN)/python bench/bench_trainer.py
+	$(BIN)/python bench/bench_eval.py
 
 clean:
 	rm -rf $(VENV) out
