@@ -45,14 +45,13 @@ def finetune(model, tokenizer, epoch_examples: Callable[[int], list[Example]], *
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(seed)  # dropout
-    sizes = [len(epoch_examples(e)) for e in range(epochs)]
-    steps = sum(-(-n // batch_size) for n in sizes)
+    per_epoch = [epoch_examples(e) for e in range(epochs)]  # built once: the schedule needs the step count
+    steps = sum(-(-len(items) // batch_size) for items in per_epoch)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, steps // 10), steps)
     model.train()
     losses = []
-    for epoch in range(epochs):
-        items = epoch_examples(epoch)
+    for epoch, items in enumerate(per_epoch):
         random.Random(f"{seed}:{epoch}").shuffle(items)
         total = 0.0
         for batch, labels in _batches(items, tokenizer, batch_size, max_length, model.device):
