@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -78,7 +79,9 @@ def lid_confidence(scores: dict[str, list[float]], threshold: float, path: Path)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
     for ax, family in zip(axes.flat, families):
         values = scores.get(family, [])
-        ax.hist(values, bins=[threshold + i * (1 - threshold) / 20 for i in range(21)], color="#C44E52")
+        # One artist per panel (stairs), not one bar patch per bin (hist): a third of the card's time otherwise.
+        counts, edges = np.histogram(values, bins=np.linspace(threshold, 1.0, 21))
+        ax.stairs(counts, edges, fill=True, color="#C44E52")
         ax.set_title(f"{family} ({len(values):,} documents)", fontsize=9)
         ax.set_xlabel("top LID probability")
         ax.set_ylabel("documents")

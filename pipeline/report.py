@@ -27,7 +27,8 @@ def lid_scores(fs, root: str, languages: list[str], per_language: int) -> dict[s
         if not shards:
             continue
         with fs.open_input_file(shards[0]) as f:
-            table = pq.ParquetFile(f).read_row_group(0, columns=["text", "lang_score"]).slice(0, per_language)
+            # The first rows only: a crawl's row group holds far more text than the sample needs.
+            table = next(pq.ParquetFile(f).iter_batches(batch_size=per_language, columns=["text", "lang_score"]))
         texts, values = table.column("text").to_pylist(), table.column("lang_score").to_pylist()
         family = script_family(" ".join(t[:200] for t in texts[:20]))
         scores.setdefault(family, []).extend(values)
