@@ -93,6 +93,14 @@ def _note(message: str) -> None:
     print(f"xlmr-eval: {message}", file=sys.stderr)
 
 
+def _cannot_run(task: str, tasks: list[str], named: bool, why: str) -> None:
+    """A task asked for by name that cannot run is an error; a default one is dropped with a note."""
+    if named:
+        raise EvalError(why)
+    tasks.remove(task)
+    _note(f"{why}; skipping the {task} task")
+
+
 def _device(choice: str):
     import torch
 
@@ -136,7 +144,7 @@ def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, 
     from .parallel_set import PIVOT
     from .suite import Settings
 
-    named = args.tasks is not None  # asked for by name: a task that cannot run is an error, not a note
+    named = args.tasks is not None
     tasks = list(args.tasks or TASKS)
     trained = run.args if run else {}
     settings = {key: trained.get(key, default) for key, default in TRAINING_DEFAULTS.items()}
@@ -151,26 +159,22 @@ def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, 
                         f"1..{config.num_hidden_layers} = transformer layers)")
 
     data = args.data
+    no_corpus = (f"--tasks mlm needs --data: the xlmr-corpus output {model_uri} trained on "
+                 "(there is no xlmr-train run beside it)")
     if data is None and run:
         data = run.resolve(trained["data"])
         if "://" not in data and not os.path.isdir(data):
-            missing = f"the training run's --data {trained['data']} is not at {data}: pass --data"
-            if named and "mlm" in tasks:
-                raise EvalError(missing)
-            _note(missing + "; evaluating without a corpus")
+            no_corpus = f"the training run's --data {trained['data']} is not at {data}: pass --data"
             data = None
     corpus = Corpus(data, flag="--data") if data else None
     if "mlm" in tasks and not corpus:
-        if named:
-            raise EvalError(f"--tasks mlm needs --data: the xlmr-corpus output {model_uri} trained on")
-        tasks.remove("mlm")
-        _note("no corpus (no --data, no xlmr-train run beside --model): skipping the masked-LM task")
+        _cannot_run("mlm", tasks, named, no_corpus)
 
     # The training corpus: the languages the run trained on, else the whole corpus.
     sizes = select_languages(corpus, trained.get("languages", [])) if corpus else {}
     wanted = split_codes(args.languages)
     known = set(parallel.languages()) | set(sizes)
-    if sorted(wanted - known):
+    if wanted - known:
         raise EvalError(f"--languages {' '.join(sorted(wanted - known))}: not in the parallel set or the "
                         f"{'training corpus' if corpus else 'corpus (none given)'}; known: {' '.join(sorted(known))}")
     if wanted:
@@ -193,17 +197,15 @@ def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, 
                                     load_encoder(_encoder_dir(tokdir, tokenizer, scratch)), settings["seq_len"],
                                     tokenizer.bos_token_id, tokenizer.eos_token_id, settings["eval_sequences"])
         if not heldout:
-            empty = (f"no held-out text: {settings['eval_paragraphs']} held-out paragraphs per language, at most a "
-                     f"tenth of each, leave nothing in {' '.join(sorted(mlm_languages)) or 'any language'}")
-            if named:
-                raise EvalError(empty)
-            tasks.remove("mlm")
-            _note(empty + "; skipping the masked-LM task")
+            _cannot_run("mlm", tasks, named,
+                        f"no held-out text: {settings['eval_paragraphs']} held-out paragraphs per language, at most "
+                        f"a tenth of each, leave nothing in {' '.join(sorted(mlm_languages)) or 'any language'}")
 
+    # select_languages keeps only languages with paragraphs: no share divides by zero
     total = sum(sizes.values())
-    sampled = sampling_probabilities({k: v for k, v in sizes.items() if v}, settings["alpha"]) if total else {}
+    sampled = sampling_probabilities(sizes, settings["alpha"]) if sizes else {}
     languages = {lang: {"name": parallel.names.get(lang),
-                        "corpus_share": sizes[lang] / total if lang in sizes and total else None,
+                        "corpus_share": sizes[lang] / total if lang in sizes else None,
                         "sampling_share": sampled.get(lang)}
                  for lang in sorted(set(parallel_languages) | set(mlm_languages))}
     plan = Settings(tasks=tuple(t for t in TASKS if t in tasks), languages=parallel_languages, layer=layer,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlmr.pipeline.argtypes import HelpFormatter, checked, mask_probability, non_negative_int, positive_float, positive_int
+from xlmr.pipeline.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
+                                    positive_int)
 
 from .presets import MAX_POSITIONS, PRESETS
 
@@ -79,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="delete OUT's checkpoints, metrics.jsonl and final/ first and start afresh")
     run.add_argument("--eval-every", type=non_negative_int, default=1000, metavar="N",
-                     help="held-out loss and perplexity per language every N updates (and at the end); 0: only at the end")
+                     help="held-out loss, perplexity and accuracy per language every N updates (and at the end); "
+                          "0: only at the end")
     run.add_argument("--eval-paragraphs", type=non_negative_int, default=500, metavar="N",
                      help="paragraphs per language held out of training for evaluation (at most a tenth of it)")
     run.add_argument("--eval-sequences", type=positive_int, default=64, metavar="N",
