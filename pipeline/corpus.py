@@ -1,7 +1,13 @@
-"""The `xlmr-corpus` job: read -> extract -> near-dup -> dedup paragraphs -> min length -> LID -> write.
+"""The `xlmr-corpus` job: read -> extract -> repair -> quality -> near-dup -> dedup paragraphs -> min length
+-> LID -> write.
 
-    files  ──Reshuffle──▶ ReadRecords ─▶ ExtractText ─▶ Deduplicate (near-dup documents, then paragraphs)
-           ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ WriteCorpus (shards, _stats.json, _SUCCESS)
+    files  ──Reshuffle──▶ ReadRecords (URL blocklist) ─▶ ExtractText ─▶ RepairText ─▶ FilterQuality
+           ─▶ Deduplicate (near-dup documents, then paragraphs) ─▶ FilterMinChars ─▶ IdentifyLanguage
+           ─▶ WriteCorpus (shards, _stats.json, _SUCCESS)
+
+RepairText and FilterQuality run unless `--recipe cc100` (or `--repair off`,
+`--quality off`). The quality filters see each page whole, before dedup:
+docs/pipeline.md measures why.
 
 `run(argv)` is what the console script, the tests and the Dataflow template call.
 """
@@ -22,12 +28,16 @@ from .inputs import crawl_manifest, expand_inputs
 from .language_codes import expand_languages
 from .language_id import default_model_path
 from .options import CorpusOptions, parse_options
+from .quality_settings import Thresholds, load_thresholds
 from .report import write_report
 from .deduplicate import NEAR_DUPLICATES_TAG, Deduplicate
 from .shard_writer import STATS_FILE, SUCCESS_FILE, TEMP_DIR, WriteCorpus
-from .stages import ExtractText, FilterMinChars, IdentifyLanguage, LanguageOfRemoved, ReadRecords
+from .stages import (ExtractText, FilterMinChars, FilterQuality, IdentifyLanguage, LanguageOfRemoved,
+                     ReadRecords, RepairText)
+from .url_blocklist import load_blocklist
 
-LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "xlmr-cc100")
+LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "ftfy", "pyicu-wheels",
+             "xlmr-cc100")
 
 
 class OutputExistsError(Exception):
@@ -44,15 +54,26 @@ def _stage(pcoll, label: str, dofn):
     return result.main, result[COUNTS_TAG]
 
 
-def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp_dir: str, config: dict):
-    """Add the corpus job to `p`; returns the one-element PCollection of the final stats."""
+def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp_dir: str, config: dict,
+                   thresholds: Thresholds | None = None):
+    """Add the corpus job to `p`; returns the one-element PCollection of the final stats.
+
+    `thresholds` are the quality filters' (needed unless --quality off).
+    """
     counts = []
     # file paths, spread over workers before any record is read
     files_pc = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
-    records, c = _stage(files_pc, "ReadRecords", ReadRecords(opts.max_html_bytes, http_policy(opts)))  # RawRecord
+    reader = ReadRecords(opts.max_html_bytes, http_policy(opts), opts.url_blocklist)
+    records, c = _stage(files_pc, "ReadRecords", reader)  # RawRecord
     counts.append(c)
     docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
     counts.append(c)
+    if opts.repair == "on":
+        docs, c = _stage(docs, "RepairText", RepairText())
+        counts.append(c)
+    if opts.quality != "off":
+        docs, c = _stage(docs, "FilterQuality", FilterQuality(opts.lid_model, thresholds, opts.quality))
+        counts.append(c)
     near_dup = (opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None
     deduped = docs | "Deduplicate" >> Deduplicate(near_dup)  # Document, near-copies gone, fewer paragraphs
     counts.append(deduped[COUNTS_TAG])
@@ -99,24 +120,30 @@ def _config(opts: CorpusOptions, files: list[str]) -> dict:
     return {"flags": flags, "lid_model": opts.lid_model, "input_files": len(files), "versions": versions}
 
 
-def resolve(opts: CorpusOptions) -> list[str]:
-    """Fill defaults that depend on the environment; returns the input files."""
+def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
+    """Fill defaults that depend on the environment, check the side files; returns the input
+    files and the quality thresholds (None under --quality off). Raises ValueError naming the problem."""
     if opts.output and "://" not in opts.output:
         opts.output = os.path.abspath(opts.output)
+    thresholds = None
+    if opts.quality != "off":
+        thresholds = load_thresholds(opts.quality_thresholds, lid176=opts.lid_model is None)
+    if opts.url_blocklist:
+        load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
-    return expand_inputs(patterns, opts.max_files)
+    return expand_inputs(patterns, opts.max_files), thresholds
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
     """Run the job; when `wait`, write the dataset card (report.py) and return `_stats.json`'s content."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
-    files = resolve(opts)
+    files, thresholds = resolve(opts)
     prepare_output(opts.output, opts.overwrite)
     temp_dir = FileSystems.join(opts.output, TEMP_DIR, uuid.uuid4().hex)
     pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files))
+    build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files), thresholds)
     result = pipeline.run()
     if not wait:
         return None

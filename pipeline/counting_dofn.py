@@ -39,6 +39,10 @@ class CountingDoFn(beam.DoFn):
         metric.inc(n)
         self._bundle_counts[name] += n
 
+    def tally(self, name: str, n: int = 1) -> None:
+        """Like `count`, for `_stats.json` only: no metric (per-language names would be thousands)."""
+        self._bundle_counts[name] += n
+
     def finish_bundle(self):
         for name, n in self._bundle_counts.items():
             yield beam.pvalue.TaggedOutput(

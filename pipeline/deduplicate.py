@@ -2,7 +2,7 @@
 
     docs ─▶ (id, (doc, paragraph hashes))
          ─▶ BandWins ─▶ (id, band)                 MinHash LSH buckets won (near-dup on)
-    join 1 by id: hashes + bands won ─▶ (hash, id) for each document that won all its bands
+    join 1 by id: hashes + bands won ─▶ (hash, keeper key) for each document that won all its bands
          ─▶ CombinePerKey(SmallestId) ─▶ (id, hash won)          (TFDS C4's paragraph dedup)
     join 2 by id: doc + hashes won + bands won ─▶ kept document | near-duplicate | nothing
 
@@ -11,8 +11,9 @@ survive as fragments (its edited paragraphs). Paragraph winners are chosen
 among near-dup survivors only, or a removed near-copy could win a paragraph
 and take it from the document that stays. Join 1 carries hashes, not text;
 only join 2 moves the documents. Every group holds one document and at most
-its own number of hashes and bands, and every winner depends only on ids, so
-the result is the same for any runner, bundling, input order or worker count.
+its own number of hashes and bands, and every winner depends only on keeper
+keys (ids, and `--quality tag`'s tags: smallest_id.py), so the result is the
+same for any runner, bundling, input order or worker count.
 """
 
 from __future__ import annotations
@@ -23,18 +24,18 @@ from .counting_dofn import COUNTS_TAG, CountingDoFn
 from .minhash import lsh_params
 from .near_dedup import BandWins
 from .paragraph_dedup import hash_paragraphs, keep_paragraphs
-from .smallest_id import SmallestId
+from .smallest_id import SmallestId, keeper_key
 
 NEAR_DUPLICATES_TAG = "near_duplicates"
 
 
 def _hashes_to_compete(element, bands: int):
-    """(hash, id) for each distinct hash of a document that won all its `bands` buckets."""
-    doc_id, grouped = element
-    hashes = next(iter(grouped["hashes"]))  # copies of a record read twice are identical
+    """(hash, keeper key) for each distinct hash of a document that won all its `bands` buckets."""
+    _, grouped = element
+    competitor, hashes = next(iter(grouped["hashes"]))  # copies of a record read twice are identical
     if len(set(grouped["bands"])) == bands:
         for h in set(hashes):
-            yield h, doc_id
+            yield h, competitor
 
 
 class _Decide(CountingDoFn):
@@ -74,7 +75,8 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, docs):
         hashed = docs | "HashParagraphs" >> beam.Map(lambda d: (d.id, (d, hash_paragraphs(d))))
-        hashes = hashed | "HashesOnly" >> beam.MapTuple(lambda doc_id, dh: (doc_id, dh[1]))
+        # (id, (keeper key, hashes))
+        hashes = hashed | "HashesOnly" >> beam.MapTuple(lambda doc_id, dh: (doc_id, (keeper_key(dh[0]), dh[1])))
         joined = {"doc": hashed}
         if self.near_dup:
             num_perm, threshold = self.near_dup
@@ -87,11 +89,11 @@ class Deduplicate(beam.PTransform):
             )
         else:  # every document competes
             bands = 0
-            competing = hashes | "AllHashes" >> beam.FlatMapTuple(lambda doc_id, hs: ((h, doc_id) for h in set(hs)))
+            competing = hashes | "AllHashes" >> beam.FlatMapTuple(lambda _, kh: ((h, kh[0]) for h in set(kh[1])))
         joined["won"] = (
-            competing  # (hash, id)
+            competing  # (hash, keeper key)
             | "SmallestIdPerHash" >> beam.CombinePerKey(SmallestId())
-            | "ByWinner" >> beam.KvSwap()  # (id, hash won)
+            | "ByWinner" >> beam.MapTuple(lambda h, winner: (winner[1], h))  # (id, hash won)
         )
         return (
             joined

@@ -13,7 +13,7 @@ import apache_beam as beam
 
 from .minhash import Signer
 from .records import Document
-from .smallest_id import SmallestId
+from .smallest_id import SmallestId, keeper_key
 
 
 class _BandKeys(beam.DoFn):
@@ -24,8 +24,9 @@ class _BandKeys(beam.DoFn):
         self._signer = Signer(self.num_perm, self.threshold)
 
     def process(self, doc: Document):
+        competitor = keeper_key(doc)
         for key in self._signer.band_keys(doc.text):
-            yield key, doc.id
+            yield key, competitor
 
 
 class BandWins(beam.PTransform):
@@ -38,7 +39,7 @@ class BandWins(beam.PTransform):
     def expand(self, docs):
         return (
             docs
-            | "BandKeys" >> beam.ParDo(_BandKeys(self.num_perm, self.threshold))  # ((band, hash), id)
-            | "SmallestInBucket" >> beam.CombinePerKey(SmallestId())  # ((band, hash), winner id)
-            | "ByWinner" >> beam.MapTuple(lambda key, doc_id: (doc_id, key[0]))
+            | "BandKeys" >> beam.ParDo(_BandKeys(self.num_perm, self.threshold))  # ((band, hash), keeper key)
+            | "SmallestInBucket" >> beam.CombinePerKey(SmallestId())  # ((band, hash), winner's keeper key)
+            | "ByWinner" >> beam.MapTuple(lambda key, winner: (winner[1], key[0]))
         )

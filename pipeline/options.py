@@ -18,6 +18,12 @@ from .language_codes import PRESETS, check_codes
 
 DEFAULT_RUNNER = "FnApiRunner"
 
+# What --recipe sets; an explicit flag wins over its recipe.
+RECIPES = {
+    "cleaned": {"near_dup": "on", "repair": "on", "quality": "filter"},
+    "cc100": {"near_dup": "off", "repair": "off", "quality": "off"},
+}
+
 
 _positive_int = checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
 _non_negative_int = checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
@@ -55,9 +61,25 @@ class CorpusOptions(PipelineOptions):
               help="delete the results already in --output instead of refusing to run")
         _flag(parser, "min-chars", type=_non_negative_int, default=300, metavar="N",
               help="drop documents shorter than N characters after paragraph dedup (default: 300, as CCNet)")
-        _flag(parser, "near-dup", default="on", choices=("on", "off"),
+        _flag(parser, "recipe", default="cleaned", choices=tuple(RECIPES),
+              help="cleaned (default): near-dup on, text repair on, quality filter; cc100: the XLM-R "
+                   "paper's recipe exactly (near-dup, repair and quality off). Explicit flags override it")
+        _flag(parser, "near-dup", default=None, choices=("on", "off"),
               help="remove near-duplicate documents by MinHash LSH before paragraph dedup "
-                   "(default: on; off reproduces the CC-100 recipe exactly)")
+                   "(default: from --recipe, on for cleaned)")
+        _flag(parser, "repair", default=None, choices=("on", "off"),
+              help="fix mojibake (ftfy), make trafilatura's table rows readable, mask e-mail and public "
+                   "IP addresses, before the filters (default: from --recipe, on for cleaned)")
+        _flag(parser, "quality", default=None, choices=("filter", "tag", "off"),
+              help="FineWeb-2's per-language Gopher and FineWeb quality filters: filter drops failing "
+                   "documents, tag keeps them and lists the failed checks in the quality_drops column, "
+                   "off skips the stage (default: from --recipe, filter for cleaned)")
+        _flag(parser, "quality-thresholds", default=None, metavar="FILE",
+              help="JSON table of per-language thresholds, local or gs:// (default: FineWeb-2's, "
+                   "shipped with the package; same shape as pipeline/data/quality_thresholds.json)")
+        _flag(parser, "url-blocklist", default=None, metavar="FILE",
+              help="skip pages whose host is a listed domain or a subdomain of one, before extraction; "
+                   "one domain a line, local or gs:// (default: none)")
         _flag(parser, "near-dup-threshold", type=_open_fraction, default=0.8, metavar="J",
               help="Jaccard similarity of word 5-gram shingles at which documents count as "
                    "near-duplicates; sets the LSH bands and rows (default: 0.8)")
@@ -118,6 +140,9 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
     problem = check_codes(known.languages, lid176=known.lid_model is None)
     if problem:
         parser.error(problem)
+    for dest, value in RECIPES[known.recipe].items():
+        if getattr(known, dest) is None:
+            argv += [f"--{dest.replace('_', '-')}", value]
     if known.runner is None:
         # Beam's DirectRunner would first try Prism, a Go binary it downloads at
         # run time and which ignores --direct_num_workers; the FnApiRunner is

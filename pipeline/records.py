@@ -28,7 +28,10 @@ class Document:
     """A page's text as it moves through dedup, language ID and writing.
 
     `text` holds paragraphs separated by "\\n". `lang` and `lang_score` are
-    set by language identification.
+    set by language identification; `quality` (every signal the quality filters
+    measured, and `lang`, the language whose thresholds were applied) and
+    `quality_drops` (the checks it failed, kept only under `--quality tag`) by
+    the quality stage; `pii_spans` by text repair.
     """
 
     id: str
@@ -39,6 +42,9 @@ class Document:
     n_paragraphs_extracted: int = 0  # paragraphs before dedup (cc_net's original_nlines)
     lang: str = ""
     lang_score: float = 0.0
+    quality: dict | None = dataclasses.field(default=None, hash=False)
+    quality_drops: tuple[str, ...] = ()
+    pii_spans: int = 0
 
     @property
     def n_paragraphs(self) -> int:

@@ -27,7 +27,13 @@ from apache_beam.io.filesystems import FileSystems
 
 from .corpus_stats import LanguageStats, build_stats
 from .hashing import hash64
+from .quality_filters import INT_SIGNALS, SIGNALS
 from .records import Document
+
+QUALITY_TYPE = pa.struct(
+    [pa.field("lang", pa.string())]
+    + [pa.field(name, pa.int32() if name in INT_SIGNALS else pa.float32()) for name in SIGNALS]
+)
 
 SCHEMA = pa.schema(
     [
@@ -41,6 +47,11 @@ SCHEMA = pa.schema(
         pa.field("n_paragraphs_extracted", pa.int32(), nullable=False, metadata={"doc": "before dedup"}),
         pa.field("n_chars", pa.int32(), nullable=False),
         pa.field("source", pa.string(), metadata={"doc": "input file"}),
+        pa.field("quality", QUALITY_TYPE, metadata={
+            "doc": "every signal the quality filters measured (docs/pipeline.md), and lang, the language "
+                   "whose thresholds were applied; null under --quality off"}),
+        pa.field("quality_drops", pa.list_(pa.string()), metadata={
+            "doc": "checks the document failed (only --quality tag keeps such documents); null under --quality off"}),
     ]
 )
 STATS_FILE, SUCCESS_FILE, TEMP_DIR = "_stats.json", "_SUCCESS", "_temporary"
@@ -65,6 +76,8 @@ def to_row(doc: Document) -> dict:
         "n_paragraphs_extracted": doc.n_paragraphs_extracted,
         "n_chars": len(doc.text),
         "source": doc.source,
+        "quality": doc.quality,
+        "quality_drops": None if doc.quality is None else list(doc.quality_drops),
     }
 
 

@@ -1,14 +1,23 @@
-"""The keeper rule of both dedups: among documents that collide, the smallest id wins.
+"""The keeper rule of both dedups: among documents that collide, the smallest key wins.
 
-A CombineFn with a single id as accumulator: combiner lifting reduces each
-bundle's values for a key to one id before the shuffle, so a key shared by
-millions of documents (a boilerplate line, a templated page's LSH bucket)
-never becomes a list in memory.
+The key is (tagged, id): a document that `--quality tag` marked as failing a
+check loses to every untagged one, so the untagged documents of a `tag` run
+keep exactly the text a `filter` run keeps; otherwise (and in every other run)
+the smallest id wins. A CombineFn with a single key as accumulator: combiner
+lifting reduces each bundle's values for a key to one before the shuffle, so a
+key shared by millions of documents (a boilerplate line, a templated page's LSH
+bucket) never becomes a list in memory.
 """
 
 from __future__ import annotations
 
 import apache_beam as beam
+
+from .records import Document
+
+
+def keeper_key(doc: Document) -> tuple[int, str]:
+    return int(bool(doc.quality_drops)), doc.id
 
 
 class SmallestId(beam.CombineFn):

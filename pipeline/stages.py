@@ -1,12 +1,14 @@
 """The per-record stages as DoFns: thin wiring around the pure functions.
 
-Each DoFn counts under its own namespace (read, extract, length, lid) and
+Each DoFn counts under its own namespace (read, extract, repair, quality, length, lid) and
 has a `counts` output; see counting.py. Models and child processes are
 created in `setup`, once per DoFn instance, never per bundle.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 
 import apache_beam as beam
@@ -17,9 +19,14 @@ from .http_reader import DownloadFailed, RetryPolicy
 from .inputs import open_input
 from .language_id import LanguageIdentifier, identify
 from .length_filter import long_enough
+from .quality_filters import assess
+from .quality_settings import Thresholds
 from .records import Document, RawRecord
 from .sandbox import Sandbox, SandboxTimeout
+from .text_repair import repair_text
+from .url_blocklist import is_blocked, load_blocklist
 from .warc_reader import read_records
+from .words import WordSplitter
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +36,16 @@ class ReadRecords(CountingDoFn):
 
     namespace = "read"
 
-    def __init__(self, max_payload_bytes: int, http_policy: RetryPolicy = RetryPolicy()):
+    def __init__(self, max_payload_bytes: int, http_policy: RetryPolicy = RetryPolicy(),
+                 url_blocklist: str | None = None):
         self.max_payload_bytes = max_payload_bytes
         self.http_policy = http_policy
+        self.url_blocklist = url_blocklist
+
+    def setup(self):
+        self._blocked = None
+        if self.url_blocklist:
+            self._blocked = functools.partial(is_blocked, domains=load_blocklist(self.url_blocklist))
 
     def process(self, path: str):
         self.count("files")
@@ -43,7 +57,7 @@ class ReadRecords(CountingDoFn):
             return
         try:
             with stream:
-                yield from read_records(stream, path, self.max_payload_bytes, self.count)
+                yield from read_records(stream, path, self.max_payload_bytes, self.count, self._blocked)
         except DownloadFailed as exc:
             # The records read before the failure are kept; the rest of the file is lost.
             self.count("filtered:download_failed")
@@ -97,6 +111,68 @@ class ExtractText(CountingDoFn):
             return _FAILED
         self.count(f"charset:{charset_rule}")
         return text
+
+
+class RepairText(CountingDoFn):
+    """Document -> Document with mojibake fixed, table rows readable, e-mail and IP addresses masked."""
+
+    namespace = "repair"
+
+    def process(self, doc: Document):
+        text, pii_spans = repair_text(doc.text, self.count)
+        if not text.strip():  # a page that was nothing but empty table rows
+            self.count("filtered:no_text")
+            return
+        self.count("passed")
+        yield dataclasses.replace(doc, text=text, pii_spans=pii_spans)
+
+
+class FilterQuality(CountingDoFn):
+    """Document -> Document with its quality signals; dropped (`filter`) or tagged (`tag`) when a check fails.
+
+    The thresholds are those of the language lid.176 gives the text the filters
+    see (the whole page, before paragraph dedup; the LID stage decides again on
+    the deduplicated text). Each document is attributed to the first check it
+    fails, so the per-check counts add up; `quality_drops` lists them all.
+    Per language, `lang:<code>:in` and `lang:<code>:<check>` count documents and
+    `...:chars` their characters, for `_stats.json` (not as metrics).
+    """
+
+    namespace = "quality"
+
+    def __init__(self, model_path: str | None, thresholds: Thresholds, mode: str):
+        self.model_path, self.thresholds, self.mode = model_path, thresholds, mode
+
+    def setup(self):
+        self._identifier = LanguageIdentifier(self.model_path)
+        self._words = WordSplitter()
+
+    def process(self, doc: Document):
+        lang, _ = self._identifier.predict(doc.text)
+        settings = self.thresholds.for_language(lang)
+        if settings is None:
+            self.count("unfiltered_language")
+            self.count("passed")
+            yield doc
+            return
+        try:
+            signals, failed = assess(doc.text, settings, self._words.split)
+        except Exception as exc:  # a filter that raises on some text costs that text only
+            self.count("filtered:filter_error")
+            log.warning("%s: quality filters failed, %s: %s", doc.url, type(exc).__name__, exc)
+            return
+        chars = len(doc.text)
+        self.tally(f"lang:{lang}:in")
+        self.tally(f"lang:{lang}:in:chars", chars)
+        if failed:
+            self.tally(f"lang:{lang}:{failed[0]}")
+            self.tally(f"lang:{lang}:{failed[0]}:chars", chars)
+            if self.mode == "filter":
+                self.count(f"filtered:{failed[0]}")
+                return
+            self.count(f"tagged:{failed[0]}")
+        self.count("passed")
+        yield dataclasses.replace(doc, quality={**signals, "lang": lang}, quality_drops=tuple(failed))
 
 
 class FilterMinChars(CountingDoFn):

@@ -32,7 +32,12 @@ REGEXES = {
     "output": r"^gs://.+$",
     "overwrite": r"^(true|false)$",
     "min_chars": _NON_NEGATIVE_INT,
+    "recipe": r"^(cleaned|cc100)$",
     "near_dup": r"^(on|off)$",
+    "repair": r"^(on|off)$",
+    "quality": r"^(filter|tag|off)$",
+    "quality_thresholds": r"^gs://.+$",
+    "url_blocklist": r"^gs://.+$",
     "near_dup_threshold": _FRACTION,
     "near_dup_perm": _POSITIVE_INT,
     "lid_threshold": r"^(0|0?\.[0-9]+)$",
@@ -71,9 +76,9 @@ def metadata() -> dict:
         })
     return {
         "name": "xlmr-corpus",
-        "description": "CC-100-style corpus from CommonCrawl WARC/WET files: trafilatura extraction, near-duplicate "
-                       "and paragraph deduplication, fastText lid.176 language identification, per-language "
-                       "Parquet shards and statistics.",
+        "description": "CC-100-style corpus from CommonCrawl WARC/WET files: trafilatura extraction, text repair, "
+                       "FineWeb-2's per-language quality filters, near-duplicate and paragraph deduplication, "
+                       "fastText lid.176 language identification, per-language Parquet shards and statistics.",
         "parameters": parameters,
     }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -32,9 +32,13 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def read_records(
-    stream: BinaryIO, source: str, max_payload_bytes: int, count: Count = no_count
+    stream: BinaryIO, source: str, max_payload_bytes: int, count: Count = no_count,
+    blocked: Callable[[str], bool] | None = None,
 ) -> Iterator[RawRecord]:
-    """Yield the HTML responses (status 200) and WET conversions of one file."""
+    """Yield the HTML responses (status 200) and WET conversions of one file.
+
+    Records whose URL is `blocked` are counted and skipped before their payload is read.
+    """
     start: int | None = stream.tell() if stream.seekable() else 0
     seen_any = False
     while start is not None:
@@ -43,7 +47,7 @@ def read_records(
         try:
             for offset, record in _iter_from(stream, start):
                 seen_any = True
-                result = _to_raw(record, source, offset, max_payload_bytes, count)
+                result = _to_raw(record, source, offset, max_payload_bytes, count, blocked)
                 if result is _NOT_WARC:
                     return
                 if result is _TRUNCATED:
@@ -81,7 +85,7 @@ _TRUNCATED = object()
 _NOT_WARC = object()
 
 
-def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Count):
+def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Count, blocked=None):
     """One warcio record -> RawRecord, None (skipped), or a marker for a broken file."""
     if record.format != "warc":
         count("filtered:not_warc")
@@ -93,6 +97,9 @@ def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Cou
         count(f"skipped:{rec_type}")  # warcinfo, request, metadata, revisit, resource
         return None
     headers = record.rec_headers
+    if blocked is not None and blocked(headers.get_header("WARC-Target-URI") or ""):
+        count("filtered:url_blocklist")
+        return None
     content_type = ""
     if rec_type == "response":
         if record.http_headers is None or record.http_headers.get_statuscode() != "200":
