@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nshards: {FileSystems.join(output, 'lang=<code>')}/*.parquet")
     print(f"stats:  {FileSystems.join(output, '_stats.json')}")
     print(f"card:   {FileSystems.join(output, 'README.md')} (with documents_per_language.png, language_mix.png, "
-          "funnel.png, lid_confidence.png)")
+          "funnel.png, lid_confidence.png, quality_removals.png)")
     return 0
 
 

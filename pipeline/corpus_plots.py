@@ -91,3 +91,27 @@ def lid_confidence(scores: dict[str, list[float]], threshold: float, path: Path)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def quality_removals(stats: dict, path: Path) -> None:
+    """Share of each language's documents removed (or tagged) by each quality check: a heatmap."""
+    quality = {lang: q for lang, q in stats.get("quality", {}).items() if q["documents"]}
+    checks = sorted({c for q in quality.values() for c in q["removed"]},
+                    key=lambda c: -sum(q["removed"].get(c, {}).get("documents", 0) for q in quality.values()))
+    langs = sorted(quality, key=lambda lang: -quality[lang]["documents"])
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(checks) + 2.5), _height(len(langs))))
+    if not checks:
+        ax.text(0.5, 0.5, "no document failed a quality check" if quality else "quality stage off",
+                ha="center", transform=ax.transAxes)
+        ax.axis("off")
+    else:
+        rates = np.array([[quality[lang]["removed"].get(c, {}).get("documents", 0) / quality[lang]["documents"]
+                           for c in checks] for lang in langs])
+        image = ax.imshow(100 * rates, aspect="auto", cmap="Reds", vmin=0)
+        ax.set_xticks(range(len(checks)), checks, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(langs)), [f"{lang} ({quality[lang]['documents']:,})" for lang in langs], fontsize=8)
+        fig.colorbar(image, ax=ax, label="% of the language's documents")
+    ax.set_title("Removed by each quality check (first failed), per language")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

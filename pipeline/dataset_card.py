@@ -19,6 +19,7 @@ PLOTS = {
     "language_mix.png": "Language mix under α-sampling: α = 1 (proportional), 0.3 (XLM-R), 0 (uniform)",
     "funnel.png": "Documents left after each stage",
     "lid_confidence.png": "fastText LID confidence of kept documents, per script family",
+    "quality_removals.png": "Share of each language's documents removed by each quality check",
 }
 
 
@@ -38,9 +39,40 @@ def language_rows(stats: dict, alpha: float = 0.3) -> list[dict]:
     } for lang, s in languages.items()]
 
 
+def _recipe(stats: dict) -> str:
+    flags = stats["config"]["flags"]
+    return "CC-100" if flags.get("recipe") == "cc100" else "cleaned"
+
+
+def _quality_section(stats: dict) -> str:
+    """Per check: documents and characters removed; per language: documents in, removed, PII masked."""
+    quality = stats.get("quality") or {}
+    if not quality:
+        return "The quality stage was off for this run (`--quality off` or `--recipe cc100`)."
+    tagged = stats["config"]["flags"].get("quality") == "tag"
+    totals: dict[str, list[int]] = {}
+    for entry in quality.values():
+        for check, r in entry["removed"].items():
+            t = totals.setdefault(check, [0, 0])
+            t[0] += r["documents"]
+            t[1] += r["characters"]
+    verb = "tagged (kept, listed in `quality_drops`)" if tagged else "removed"
+    checks = [f"| check | documents {verb} | characters |", "|---|---:|---:|"]
+    checks += [f"| {check} | {d:,} | {c:,} |" for check, (d, c) in sorted(totals.items(), key=lambda kv: -kv[1][0])]
+    languages = ["| language | documents in | removed | share | PII spans masked (kept text) |", "|---|---:|---:|---:|---:|"]
+    pii = {lang: s.get("pii_spans", 0) for lang, s in stats["languages"].items()}
+    for lang, entry in quality.items():
+        removed = sum(r["documents"] for r in entry["removed"].values())
+        share = removed / entry["documents"] if entry["documents"] else 0.0
+        languages.append(f"| {lang} | {entry['documents']:,} | {removed:,} | {share:.1%} | {pii.get(lang, 0):,} |")
+    return (f"FineWeb-2's per-language thresholds (Gopher repetition, FineWeb and Gopher quality checks), on each "
+            f"page before dedup; a document counts under the first check it fails.\n\n{chr(10).join(checks)}"
+            f"\n\nPer language the thresholds were chosen for:\n\n{chr(10).join(languages)}")
+
+
 def _yaml_header(stats: dict) -> str:
     langs = list(stats["languages"])
-    lines = ["---", "pretty_name: xlmr-corpus output (CC-100 recipe)", "language:"]
+    lines = ["---", f"pretty_name: xlmr-corpus output ({_recipe(stats)} recipe)", "language:"]
     lines += [f"- \"{lang}\"" for lang in langs]  # quoted: YAML 1.1 reads a bare no as false
     lines += ["license: other", "license_name: commoncrawl-terms-of-use",
               "license_link: https://commoncrawl.org/terms-of-use",
@@ -66,12 +98,14 @@ def card(stats: dict, alpha: float = 0.3) -> str:
     plots = "\n\n".join(f"![{title}]({name})" for name, title in PLOTS.items())
     return f"""{_yaml_header(stats)}
 
-# Multilingual web text in {totals['languages']} languages, CC-100 recipe
+# Multilingual web text in {totals['languages']} languages, {_recipe(stats)} recipe
 
 {totals['documents']:,} documents, {totals['paragraphs']:,} paragraphs, {totals['characters']:,} characters
 ({totals['bytes'] / 1e6:,.1f} MB of UTF-8) made by `xlmr-corpus` from {config['input_files']:,} CommonCrawl
-file(s): main text extracted with trafilatura, near-duplicate documents and duplicate paragraphs removed
-(CCNet normalisation), language identified with fastText lid.176 (kept above the threshold).
+file(s): main text extracted with trafilatura, repaired (ftfy, table rows, e-mail and IP addresses masked) and
+filtered with FineWeb-2's per-language quality thresholds unless the recipe is CC-100, near-duplicate
+documents and duplicate paragraphs removed (CCNet normalisation), language identified with fastText lid.176
+(kept above the threshold). The flags below say which stages ran.
 
 ## Languages
 
@@ -84,6 +118,10 @@ upsampling = share at α = {alpha:g} / share at α = 1 (above 1: the language's 
 ## What each stage removed
 
 {chr(10).join(stages)}
+
+## Quality filters
+
+{_quality_section(stats)}
 
 ## Plots
 
@@ -109,7 +147,14 @@ SELECT lang, count(*) FROM read_parquet('DIR/lang=*/*.parquet', hive_partitionin
 ```
 
 Columns: id (WARC-Record-ID), url, date, text (paragraphs joined by newlines), lang, lang_score,
-n_paragraphs, n_paragraphs_extracted, n_chars, source.
+n_paragraphs, n_paragraphs_extracted, n_chars, source, quality (a struct of every signal the quality filters
+measured, and the language whose thresholds applied), quality_drops (the checks failed; non-empty only under
+`--quality tag`). To re-filter with stricter values, e.g.:
+
+```sql
+SELECT * FROM read_parquet('DIR/lang=*/*.parquet', hive_partitioning = true)
+WHERE quality.dup_line_frac < 0.1 AND quality.line_punct_frac > 0.3;
+```
 
 ## Licence
 

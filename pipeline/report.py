@@ -49,5 +49,6 @@ def write_report(output: str, per_language: int = 500) -> Path | str:
         corpus_plots.language_mix(stats, out / "language_mix.png")
         corpus_plots.stage_funnel(stats, out / "funnel.png")
         corpus_plots.lid_confidence(scores, threshold, out / "lid_confidence.png")
+        corpus_plots.quality_removals(stats, out / "quality_removals.png")
         (out / "README.md").write_text(card(stats), encoding="utf-8")
     return f"{output.rstrip('/')}/README.md"

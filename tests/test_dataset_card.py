@@ -20,7 +20,8 @@ def _front_matter(text: str) -> dict:
 
 def test_card_and_plots_are_written_with_the_run(sample_corpus):
     _, stats = read_corpus(sample_corpus)
-    for name in ("documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png"):
+    for name in ("documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png",
+                 "quality_removals.png"):
         data = (sample_corpus / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000, name
     text = (sample_corpus / "README.md").read_text()
@@ -33,7 +34,8 @@ def test_card_and_plots_are_written_with_the_run(sample_corpus):
         assert f"| {lang} | {s['documents']:,} | {s['paragraphs']:,} | {s['characters']:,} | {s['bytes']:,} |" in text
     for stage_count in (stats["counters"]["read:records"], stats["counters"]["lid:passed"]):
         assert f"| {stage_count:,} |" in text
-    for name in ("documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png"):
+    for name in ("documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png",
+                 "quality_removals.png"):
         assert f"]({name})" in text
 
 
