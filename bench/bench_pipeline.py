@@ -9,8 +9,11 @@ process the same files, side by side:
   pipeline-1w xlmr-corpus's run() on the DirectRunner, 1 worker (in_memory):
               extraction sandbox, paragraph dedup, Parquet writing included
   pipeline-2w the same with 2 workers (multi_processing)
-  near-dup-off  pipeline-1w with --near-dup off (the CC-100 recipe), for the
-              cost of MinHash near-duplicate removal
+  near-dup-off  pipeline-1w with --near-dup off, for the cost of MinHash
+              near-duplicate removal
+  quality-off pipeline-1w with --quality off --repair off, for the cost of text
+              repair and the quality filters (which see every page, copies included:
+              they run before dedup)
 
 Each one runs in a fresh Python subprocess, so interpreter start, imports and
 the LID model load are counted the same way for all three. The table shows
@@ -61,12 +64,15 @@ CONFIGS = {
     "pipeline-2w": ("xlmr-corpus, 2 workers", ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]),
     "near-dup-off": ("1 worker, --near-dup off", ["--direct_num_workers", "1", "--direct_running_mode", "in_memory",
                                                   "--near-dup", "off"]),
+    "quality-off": ("1 worker, --quality off --repair off", ["--direct_num_workers", "1", "--direct_running_mode",
+                                                             "in_memory", "--quality", "off", "--repair", "off"]),
 }
 RATIOS = (  # (name, numerator, denominator, goal)
     ("pipeline-1w / bare", "pipeline-1w", "bare", 0.85),
     ("pipeline-2w / pipeline-1w", "pipeline-2w", "pipeline-1w", 1.6),
     ("pipeline-2w / bare", "pipeline-2w", "bare", None),
     ("near-dup on / off (1 worker)", "pipeline-1w", "near-dup-off", 0.85),
+    ("quality on / off (1 worker)", "pipeline-1w", "quality-off", 0.95),
 )
 
 
@@ -274,11 +280,11 @@ def time_child(command: list[str]) -> dict:
     return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "wall_s": wall, "cpu_s": cpu, "other_cpu_s": busy - cpu}
 
 
-def measure(files: list[Path], work_dir: Path, repeat: int) -> dict[str, list[dict]]:
+def measure(files: list[Path], work_dir: Path, repeat: int, configs: list[str]) -> dict[str, list[dict]]:
     """Every config `repeat` times, in turn (bare, 1 worker, 2 workers, bare, ...)."""
-    runs: dict[str, list[dict]] = {config: [] for config in CONFIGS}
+    runs: dict[str, list[dict]] = {config: [] for config in configs}
     for r in range(repeat):
-        for config in CONFIGS:
+        for config in configs:
             result = time_child(child_command(config, files, work_dir / f"output-{config}"))
             runs[config].append(result)
             print(f"  repeat {r + 1}/{repeat} {config:<12} {result['docs']} docs {result['wall_s']:7.2f}s wall "
@@ -309,7 +315,7 @@ def ratios(summary: dict) -> list[dict]:
         {"name": name, "goal": goal,
          "wall": summary[num]["docs_per_s"] / summary[den]["docs_per_s"],
          "inner": summary[num]["docs_per_s_inner"] / summary[den]["docs_per_s_inner"]}
-        for name, num, den, goal in RATIOS
+        for name, num, den, goal in RATIOS if num in summary and den in summary
     ]
 
 
@@ -348,6 +354,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the WARC the input is built from")
     parser.add_argument("--skip-build", action="store_true",
                         help="use DIR/input as it is, without checking its parameters or the sample")
+    parser.add_argument("--only", nargs="+", choices=tuple(CONFIGS), default=list(CONFIGS), metavar="CONFIG",
+                        help=f"run only these configs ({', '.join(CONFIGS)}); ratios need both of theirs")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
                         help="also write parameters, every run, medians and ratios to PATH")
     args = parser.parse_args(argv)
@@ -362,7 +370,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     files = prepare_input(args)
     print(f"timing {len(files)} files, {os.cpu_count()} CPUs, python {sys.executable}")
-    summary = summarise(measure(files, args.work_dir, args.repeat))
+    summary = summarise(measure(files, args.work_dir, args.repeat, args.only))
     ratio_rows = ratios(summary)
     print_report(summary, ratio_rows, args.repeat)
     if args.json:

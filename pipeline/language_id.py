@@ -64,8 +64,16 @@ def identify(
     languages: frozenset[str] = frozenset(),
     count: Count = no_count,
 ) -> Document | None:
-    """`doc` labelled with its language, or None when unsure or not wanted."""
-    lang, score = identifier.predict(doc.text)
+    """`doc` labelled with its language, or None when unsure or not wanted.
+
+    A document the quality stage already identified keeps that prediction when
+    dedup left its text as it was: dedup only deletes, so the same length means
+    the same text.
+    """
+    if doc.lang and doc.quality and doc.quality.get("chars") == len(doc.text):
+        lang, score = doc.lang, doc.lang_score
+    else:
+        lang, score = identifier.predict(doc.text)
     if not score > threshold:
         count("filtered:below_threshold")
         return None

@@ -16,22 +16,23 @@ None switches any check off.
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 
 from .quality_settings import LanguageSettings
-from .words import TERMINAL_PUNCTUATION, is_symbol_word
+from .words import SYMBOLS, TERMINAL_PUNCTUATION
 
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
 # Every signal, in the order of the Parquet struct; ints are counts, the rest fractions or ratios.
 SIGNALS = (
-    "dup_line_frac", *(f"top_{n}_gram_frac" for n in TOP_NGRAMS), *(f"dup_{n}_gram_frac" for n in DUP_NGRAMS),
+    "chars", "dup_line_frac", *(f"top_{n}_gram_frac" for n in TOP_NGRAMS), *(f"dup_{n}_gram_frac" for n in DUP_NGRAMS),
     "lines", "line_punct_frac", "char_dup_frac", "new_line_ratio",
     "words", "avg_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines_frac", "ellipsis_lines_frac",
     "alpha_words_frac", "stop_words",
 )
-INT_SIGNALS = ("lines", "words", "stop_words")
+INT_SIGNALS = ("chars", "lines", "words", "stop_words")
 
 # Every check that can drop a document, in the order they are applied.
 CHECKS = (
@@ -57,27 +58,41 @@ def _duplicates(elements) -> tuple[int, int]:
     return count, chars
 
 
+def _ngrams(words: list[str], n: int) -> list[tuple[str, ...]]:
+    return list(zip(*(itertools.islice(words, i, None) for i in range(n))))
+
+
 def top_ngram_chars(words: list[str], n: int) -> int:
     """Characters of the most frequent word n-gram (joined by spaces) times its count; 0 under n words."""
     if len(words) < n:
         return 0
-    counts = collections.Counter(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
-    gram, count = counts.most_common(1)[0]
-    return len(gram) * count
+    gram, count = collections.Counter(_ngrams(words, n)).most_common(1)[0]
+    return (sum(map(len, gram)) + n - 1) * count
 
 
 def duplicated_ngram_chars(words: list[str], n: int) -> int:
-    """Characters of word n-grams seen before, scanning left to right and jumping past each repeat."""
+    """Characters of word n-grams seen before, scanning left to right and jumping past each repeat.
+
+    Only positions whose n-gram occurs more than once can count, so the scan visits
+    those alone (the others only fill `seen` with n-grams that never come back).
+    """
+    grams = _ngrams(words, n)
+    counts = collections.Counter(grams)
+    if len(counts) == len(grams):  # no n-gram repeats
+        return 0
+    repeated = itertools.compress(range(len(grams)), map((1).__lt__, map(counts.__getitem__, grams)))
+    ends = list(itertools.accumulate(map(len, words), initial=0))  # ends[i]: characters of words[:i]
     seen: set[tuple[str, ...]] = set()
-    chars, i = 0, 0
-    while i <= len(words) - n:
-        gram = tuple(words[i:i + n])
+    chars = resume = 0
+    for i in repeated:
+        if i < resume:
+            continue  # inside the repeat just counted
+        gram = grams[i]
         if gram in seen:
-            chars += sum(map(len, gram))
-            i += n
+            chars += ends[i + n] - ends[i]
+            resume = i + n
         else:
             seen.add(gram)
-            i += 1
     return chars
 
 
@@ -88,14 +103,17 @@ def _frac(a: float, b: float) -> float:
 def measure(text: str, words: list[str], stopwords: frozenset[str]) -> dict[str, float | int]:
     """Every signal of `text` (`words`: its tokens, punctuation included)."""
     length = len(text)
-    signals: dict[str, float | int] = {}
+    signals: dict[str, float | int] = {"chars": length}
     # Gopher repetition: lines of the unstripped text, split on runs of newlines
     lines = _NEWLINES.split(text)
     signals["dup_line_frac"] = _frac(_duplicates(lines)[0], len(lines))
     for n in TOP_NGRAMS:
         signals[f"top_{n}_gram_frac"] = _frac(top_ngram_chars(words, n), length)
+    repeats = True  # a repeated n-gram holds a repeated shorter one: none at 5, none beyond
     for n in DUP_NGRAMS:
-        signals[f"dup_{n}_gram_frac"] = _frac(duplicated_ngram_chars(words, n), length)
+        chars = duplicated_ngram_chars(words, n) if repeats else 0
+        repeats = chars > 0
+        signals[f"dup_{n}_gram_frac"] = _frac(chars, length)
     # FineWeb quality: the non-blank lines, untrimmed
     content_lines = [line for line in text.split("\n") if line.strip()]
     punctuated = sum(line[-1] in TERMINAL_PUNCTUATION for line in content_lines)
@@ -104,7 +122,7 @@ def measure(text: str, words: list[str], stopwords: frozenset[str]) -> dict[str,
     signals["char_dup_frac"] = _frac(_duplicates(content_lines)[1], length - text.count("\n"))
     signals["new_line_ratio"] = _frac(text.count("\n"), len(words))
     # Gopher quality
-    content_words = [w for w in words if not is_symbol_word(w)]
+    content_words = [w for w in words if not SYMBOLS.issuperset(w)]  # a character that is not a symbol
     signals["words"] = len(content_words)
     signals["avg_word_length"] = _frac(sum(map(len, content_words)), len(content_words))
     signals["hash_ratio"] = _frac(text.count("#"), len(words))
@@ -114,7 +132,8 @@ def measure(text: str, words: list[str], stopwords: frozenset[str]) -> dict[str,
                                          len(all_lines))
     signals["ellipsis_lines_frac"] = _frac(sum(line.rstrip().endswith(("...", "…")) for line in all_lines),
                                            len(all_lines))
-    signals["alpha_words_frac"] = _frac(sum(any(ch.isalpha() for ch in w) for w in words), len(words))
+    alpha = sum(1 for w in words if w.isalpha() or any(ch.isalpha() for ch in w))  # the first test is the cheap one
+    signals["alpha_words_frac"] = _frac(alpha, len(words))
     signals["stop_words"] = len(stopwords.intersection(words))
     return signals
 

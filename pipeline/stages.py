@@ -148,12 +148,12 @@ class FilterQuality(CountingDoFn):
         self._words = WordSplitter()
 
     def process(self, doc: Document):
-        lang, _ = self._identifier.predict(doc.text)
+        lang, score = self._identifier.predict(doc.text)
         settings = self.thresholds.for_language(lang)
         if settings is None:
             self.count("unfiltered_language")
             self.count("passed")
-            yield doc
+            yield dataclasses.replace(doc, lang=lang, lang_score=score)
             return
         try:
             signals, failed = assess(doc.text, settings, self._words.split)
@@ -172,7 +172,9 @@ class FilterQuality(CountingDoFn):
                 return
             self.count(f"tagged:{failed[0]}")
         self.count("passed")
-        yield dataclasses.replace(doc, quality={**signals, "lang": lang}, quality_drops=tuple(failed))
+        # lang and lang_score: the LID stage reuses them when dedup leaves the text whole
+        yield dataclasses.replace(doc, quality={**signals, "lang": lang}, quality_drops=tuple(failed),
+                                  lang=lang, lang_score=score)
 
 
 class FilterMinChars(CountingDoFn):

@@ -51,6 +51,3 @@ class WordSplitter:
     def __setstate__(self, state):
         self._breaker = None
 
-
-def is_symbol_word(word: str) -> bool:
-    return all(ch in SYMBOLS for ch in word)

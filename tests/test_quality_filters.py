@@ -98,7 +98,7 @@ def test_failures_follow_the_thresholds_and_their_off_switches():
     assert "line_punct" in failures(signals(no_punct, settings.stopwords), settings)
     zero = settings_from({"stopwords": [], "line_punct_thr": 0}, "test")
     assert not {"line_punct", "stop_words"} & set(failures(signals(no_punct), zero))
-    assert set(CHECKS) >= set(failures(signals("x"), settings)) and len(SIGNALS) == 22
+    assert set(CHECKS) >= set(failures(signals("x"), settings)) and len(SIGNALS) == 23
 
 
 def test_every_cc100_language_has_thresholds():
@@ -141,3 +141,24 @@ def test_a_table_file_that_cannot_be_read_or_parsed(tmp_path):
     with pytest.raises(ThresholdError, match="not valid JSON"):
         load_thresholds(str(tmp_path / "bad.json"))
     assert set(FIXED) >= {"min_doc_words", "char_duplicates_ratio"}
+
+
+def test_duplicated_ngrams_equal_the_plain_left_to_right_scan():
+    import random
+
+    def plain(words, n):  # the definition, position by position
+        seen, chars, i = set(), 0, 0
+        while i <= len(words) - n:
+            gram = tuple(words[i:i + n])
+            if gram in seen:
+                chars, i = chars + sum(map(len, gram)), i + n
+            else:
+                seen.add(gram)
+                i += 1
+        return chars
+
+    rng = random.Random(0)
+    for _ in range(2000):
+        words = [rng.choice("abc") * rng.randint(1, 2) for _ in range(rng.randint(0, 40))]
+        for n in range(5, 11):
+            assert duplicated_ngram_chars(words, n) == plain(words, n), (words, n)
