@@ -14,20 +14,24 @@ docs/pipeline.md measures why.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
+import logging
 import os
 import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import StandardOptions
 
 from .counting_dofn import COUNTS_TAG
 from .http_reader import RetryPolicy
-from .inputs import crawl_manifest, expand_inputs
+from .inputs import crawl_manifest, expand_inputs, input_bytes
 from .language_codes import expand_languages
 from .language_id import default_model_path
-from .options import CorpusOptions, parse_options
+from .options import CorpusOptions, is_local, parse_options
+from .progress import ProgressMonitor
 from .quality_settings import Thresholds, load_thresholds
 from .report import write_report
 from .deduplicate import NEAR_DUPLICATES_TAG, Deduplicate
@@ -55,15 +59,16 @@ def _stage(pcoll, label: str, dofn):
 
 
 def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp_dir: str, config: dict,
-                   thresholds: Thresholds | None = None):
+                   thresholds: Thresholds | None = None, progress_dir: str | None = None):
     """Add the corpus job to `p`; returns the one-element PCollection of the final stats.
 
-    `thresholds` are the quality filters' (needed unless --quality off).
+    `thresholds` are the quality filters' (needed unless --quality off); `progress_dir`
+    is a local run's progress channel (progress.py).
     """
     counts = []
     # file paths, spread over workers before any record is read
     files_pc = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
-    reader = ReadRecords(opts.max_html_bytes, http_policy(opts), opts.url_blocklist)
+    reader = ReadRecords(opts.max_html_bytes, http_policy(opts), opts.url_blocklist, progress_dir)
     records, c = _stage(files_pc, "ReadRecords", reader)  # RawRecord
     counts.append(c)
     docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
@@ -142,14 +147,34 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
     files, thresholds = resolve(opts)
     prepare_output(opts.output, opts.overwrite)
     temp_dir = FileSystems.join(opts.output, TEMP_DIR, uuid.uuid4().hex)
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files), thresholds)
-    result = pipeline.run()
-    if not wait:
-        return None
-    result.wait_until_finish()
+    local = is_local(options.view_as(StandardOptions).runner)
+    if local:
+        _quiet_local_workers()
+    monitor = (ProgressMonitor(len(files), input_bytes(files), opts.progress_interval)
+               if local and wait and opts.progress == "on" else contextlib.nullcontext())
+    with monitor as progress_dir:
+        pipeline = beam.Pipeline(options=options)
+        build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files), thresholds, progress_dir)
+        result = pipeline.run()
+        if not wait:
+            return None
+        result.wait_until_finish()
     write_report(opts.output)
     return read_stats(opts.output)
+
+
+class _DropWorkerNoise(logging.Filter):
+    """Drops the warning every local worker process forwards at start-up: it is about
+    Dataflow's staged main session, which a local run neither has nor needs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No semi_persistent_directory found" not in record.getMessage()
+
+
+def _quiet_local_workers() -> None:
+    logger = logging.getLogger("apache_beam.runners.portability.local_job_service")
+    if not any(isinstance(f, _DropWorkerNoise) for f in logger.filters):
+        logger.addFilter(_DropWorkerNoise())
 
 
 def read_stats(output: str) -> dict:

@@ -75,3 +75,14 @@ def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str
         if max_files is not None and len(files) >= max_files:
             break
     return list(files)[:max_files]
+
+
+def input_bytes(files: list[str]) -> int | None:
+    """The files' total size as stored, or None when one has no size to ask for (http inputs)."""
+    if any(path.startswith(_HTTP) for path in files):
+        return None
+    try:
+        results = FileSystems.match(files)
+    except BeamIOError:
+        return None
+    return sum(m.size_in_bytes for result in results for m in result.metadata_list)

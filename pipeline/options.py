@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
@@ -30,6 +31,7 @@ _non_negative_int = checked(int, lambda n: n >= 0, "is negative; expected 0 or m
 _probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
 _open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
 _seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
+_positive_seconds = checked(float, lambda s: s > 0, "is not positive; expected seconds, e.g. 30")
 
 
 def _flag(parser, name: str, **kwargs) -> None:
@@ -107,6 +109,12 @@ class CorpusOptions(PipelineOptions):
         _flag(parser, "extract-timeout", type=_seconds, default=10.0, metavar="SECONDS",
               help="time limit per page for trafilatura, run in a child process; "
                    "0 runs it in-process without a limit (default: 10)")
+        _flag(parser, "progress", default="on", choices=("on", "off"),
+              help="local runs: files done / total, pages read, pages per second and an ETA from bytes "
+                   "read, as a bar on a terminal, else a line every --progress-interval seconds "
+                   "(default: on; on Dataflow the same figures are the read counters)")
+        _flag(parser, "progress-interval", type=_positive_seconds, default=30.0, metavar="SECONDS",
+              help="seconds between progress lines when stderr is not a terminal (default: 30)")
 
 
 def _all_beam_flags_parser(prog: str) -> argparse.ArgumentParser:
@@ -148,4 +156,34 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
         # run time and which ignores --direct_num_workers; the FnApiRunner is
         # what DirectRunner falls back to, and it honours both direct_* flags.
         argv += ["--runner", DEFAULT_RUNNER]
+    if is_local(known.runner):
+        argv += _local_workers(argv)
     return PipelineOptions(argv)
+
+
+def is_local(runner: str | None) -> bool:
+    """Whether the job runs on this machine (the runners that read the direct_* flags)."""
+    return runner in (None, DEFAULT_RUNNER, "DirectRunner", "SwitchingDirectRunner")
+
+
+def _given(argv: list[str], dest: str) -> bool:
+    return any(arg.split("=", 1)[0] in (f"--{dest}", f"--{dest.replace('_', '-')}") for arg in argv)
+
+
+def _local_workers(argv: list[str]) -> list[str]:
+    """Every core by default: Beam's own default is one worker, in this process.
+
+    One worker stays in this process (in_memory): a worker process would only add
+    the gRPC hops. An explicit --direct_num_workers / --direct_running_mode wins.
+    """
+    added = []
+    workers = os.cpu_count() or 1
+    if _given(argv, "direct_num_workers"):
+        parser = argparse.ArgumentParser(add_help=False)
+        parser.add_argument("--direct_num_workers", "--direct-num-workers", type=int)
+        workers = parser.parse_known_args(argv)[0].direct_num_workers
+    else:
+        added += ["--direct_num_workers", str(workers)]
+    if not _given(argv, "direct_running_mode"):
+        added += ["--direct_running_mode", "multi_processing" if workers != 1 else "in_memory"]
+    return added

@@ -69,7 +69,8 @@ def test_read_records_counts_a_missing_file():
         assert_that(
             counts_of(result),
             equal_to([("read:files", 2), ("read:filtered:unopenable_file", 1), ("read:records", 5),
-                      ("read:passed", 4), ("read:skipped:warcinfo", 1)]),
+                      ("read:passed", 4), ("read:skipped:warcinfo", 1), ("read:files_done", 2),
+                      ("read:bytes", SAMPLE_WET.stat().st_size)]),  # bytes: the whole file, as stored
             label="counts",
         )
 
