@@ -8,11 +8,12 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from datasketch import MinHash
 
 from conftest import SAMPLE_WARC
 from xlmr.pipeline.deduplicate import Deduplicate
 from xlmr.pipeline.extract_text import html_to_text
-from xlmr.pipeline.minhash import Signer, candidate_probability, lsh_params, shingle_hashes
+from xlmr.pipeline.minhash import SCHEME, SEED, Signer, candidate_probability, lsh_params, shingle_hashes
 from xlmr.pipeline.records import Document
 from xlmr.pipeline.smallest_id import SmallestId
 from xlmr.pipeline.warc_reader import read_records
@@ -83,6 +84,18 @@ def test_shingles():
 
 def test_signatures_are_reproducible(pages):
     assert Signer(128, 0.8).band_keys(pages[0]) == Signer(128, 0.8).band_keys(pages[0])
+
+
+def test_signatures_are_datasketchs(pages):
+    """The vectorised signature equals datasketch's own MinHash over the same shingles,
+    for one shingle, a few, and more than a chunk's worth."""
+    signer = Signer(128, 0.8)
+    texts = ["one", "a b c d e f g", pages[0], " ".join(pages) * 2]
+    assert len(shingle_hashes(texts[-1])) > Signer.CHUNK
+    for text in texts:
+        reference = MinHash(num_perm=128, seed=SEED, scheme=SCHEME, hashfunc=int)
+        reference.update_batch(shingle_hashes(text))
+        assert signer.signature(text).tolist() == reference.hashvalues.tolist()
 
 
 @pytest.mark.parametrize("rate", RATES)
