@@ -1,38 +1,43 @@
-"""Throughput of the corpus pipeline against a bare loop, on the same WARC input.
+"""Throughput and peak memory of the corpus pipeline beside a bare loop and datatrove, same input.
 
-Measures documents per second (input HTML records / wall time) of three ways to
-process the same files, side by side:
+Inputs (--input):
+  realistic  (default) ~2,800 distinct pages in 20+ languages: Debian's multilingual
+             documentation packages wrapped as CommonCrawl-style WARCs, plus the sample's
+             real CommonCrawl pages (bench/realistic_input.py). Like a crawl, nearly every
+             page is distinct, so every page goes through every stage.
+  copies     the sample's 187 pages repeated --copies times under fresh record IDs: a
+             dedup-heavy case (11 of 12 pages are copies, which dedup removes after
+             extraction, before the later stages).
+Each input's duplicate rate (responses whose body equals an earlier one's) is printed.
 
-  bare        one process, no Beam pipeline, no dedup: read_records ->
-              html_to_text (in-process, no sandbox) ->
-              LanguageIdentifier().predict on every non-empty text
-  pipeline-1w xlmr-corpus's run() on the DirectRunner, 1 worker (in_memory):
-              extraction sandbox, paragraph dedup, Parquet writing included
-  pipeline-2w the same with 2 workers (multi_processing)
-  near-dup-off  pipeline-1w with --near-dup off, for the cost of MinHash
-              near-duplicate removal
-  quality-off pipeline-1w with --quality off --repair off, for the cost of text
-              repair and the quality filters (which see every page, copies included:
-              they run before dedup)
+Configs, each in a fresh Python subprocess (interpreter start, imports and model loads
+counted alike):
+  bare          the same per-record work without Beam, in one process: read_records ->
+                html_to_text in-process (no sandbox) -> repair_text -> lid.176 -> the quality
+                filters of that language -> keep; no dedup, no writing
+  bare-extract  read -> extract -> lid.176 only: the loop datatrove's pipeline matches
+  pipeline-1w   xlmr-corpus's run() with its defaults (recipe cleaned: repair, quality
+                filters, near-dup and paragraph dedup, Parquet, the card), 1 worker
+  pipeline-2w   the same, 2 workers (multi_processing)
+  near-dup-off  pipeline-1w with --near-dup off: the cost of MinHash near-dup removal
+  quality-off   pipeline-1w with --quality off --repair off: the cost of those stages
+  cc100-1w      pipeline-1w with --recipe cc100 (paragraph dedup only): the closest to
+                datatrove's work
+  datatrove-1   datatrove 0.10.1: WarcReader -> Trafilatura (same version and settings)
+  datatrove-2   -> LanguageFilter(lid.176, same model file) -> ParquetWriter, 1 and 2 tasks
+                (bench/datatrove_peer.py builds its venv; no dedup, no repair, no filters)
 
-Each one runs in a fresh Python subprocess, so interpreter start, imports and
-the LID model load are counted the same way for all three. The table shows
-that process's wall time and, beside it, the time measured inside the child
-(from before its first project import to the end), the CPU time of its
-process tree, and the CPU time the rest of the machine used meanwhile (a high
-value means a disturbed timing). With
---repeat R the three run in turn R times and the medians are reported.
-
-The input is built once under WORK_DIR/input from sample/sample.warc.gz: every
-response with its request and metadata records, round-robin over --files gzip
-WARC files, repeated --copies times with fresh uuid5 WARC-Record-IDs (record
-blocks, hence payloads, byte-identical). Copies have identical text, so the
-pipeline's dedup drops them after extraction; the bare loop keeps them.
+The table shows each config's wall time, pages/s, the time inside the child, the CPU time
+of its process tree, the CPU the rest of the machine used meanwhile (high = disturbed),
+and the peak resident memory of its whole process tree (driver, workers, sandboxes,
+summed; sampled every 0.2 s). With --repeat R the configs run in turn R times and the
+medians are reported.
 
 Run from the repository root:
 
-    .venv/bin/python bench/bench_pipeline.py                      # defaults
-    .venv/bin/python bench/bench_pipeline.py --repeat 3 --json bench/out/result.json
+    .venv/bin/python bench/bench_pipeline.py                        # realistic input, every config
+    .venv/bin/python bench/bench_pipeline.py --repeat 3 --json bench/out/realistic.json
+    .venv/bin/python bench/bench_pipeline.py --input copies --only bare pipeline-1w pipeline-2w
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -54,25 +60,35 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
+import datatrove_peer
+import realistic_input
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 RESULT_PREFIX = "BENCH_RESULT "
 ID_NAMESPACE = uuid.UUID("6f1d7c1e-3a52-4c1b-9d0e-4b1f2a7c9e30")
-CONFIGS = {
-    "bare": ("bare loop, 1 process", None),
-    "pipeline-1w": ("xlmr-corpus, 1 worker", ["--direct_num_workers", "1", "--direct_running_mode", "in_memory"]),
-    "pipeline-2w": ("xlmr-corpus, 2 workers", ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]),
-    "near-dup-off": ("1 worker, --near-dup off", ["--direct_num_workers", "1", "--direct_running_mode", "in_memory",
-                                                  "--near-dup", "off"]),
-    "quality-off": ("1 worker, --quality off --repair off", ["--direct_num_workers", "1", "--direct_running_mode",
-                                                             "in_memory", "--quality", "off", "--repair", "off"]),
+_ONE = ["--direct_num_workers", "1"]
+CONFIGS = {  # name: (label, kind, flags)
+    "bare": ("bare loop, same work", "bare", None),
+    "bare-extract": ("bare loop, extract + LID", "bare-extract", None),
+    "pipeline-1w": ("xlmr-corpus, 1 worker", "pipeline", _ONE),
+    "pipeline-2w": ("xlmr-corpus, 2 workers", "pipeline", ["--direct_num_workers", "2"]),
+    "near-dup-off": ("1 worker, --near-dup off", "pipeline", [*_ONE, "--near-dup", "off"]),
+    "quality-off": ("1 worker, quality+repair off", "pipeline", [*_ONE, "--quality", "off", "--repair", "off"]),
+    "cc100-1w": ("1 worker, --recipe cc100", "pipeline", [*_ONE, "--recipe", "cc100"]),
+    "datatrove-1": ("datatrove 0.10.1, 1 task", "datatrove", 1),
+    "datatrove-2": ("datatrove 0.10.1, 2 tasks", "datatrove", 2),
 }
 RATIOS = (  # (name, numerator, denominator, goal)
-    ("pipeline-1w / bare", "pipeline-1w", "bare", 0.85),
-    ("pipeline-2w / pipeline-1w", "pipeline-2w", "pipeline-1w", 1.6),
-    ("pipeline-2w / bare", "pipeline-2w", "bare", None),
-    ("near-dup on / off (1 worker)", "pipeline-1w", "near-dup-off", 0.85),
-    ("quality on / off (1 worker)", "pipeline-1w", "quality-off", 0.95),
+    ("1 worker / bare loop (same work)", "pipeline-1w", "bare", 0.90),
+    ("2 workers / 1 worker", "pipeline-2w", "pipeline-1w", 1.8),
+    ("1 worker / datatrove 1 task", "pipeline-1w", "datatrove-1", 1.2),
+    ("2 workers / datatrove 2 tasks", "pipeline-2w", "datatrove-2", 1.2),
+    ("cc100 1 worker / datatrove 1 task", "cc100-1w", "datatrove-1", None),
+    ("bare (same work) / bare-extract", "bare", "bare-extract", None),
+    ("datatrove 1 task / bare-extract", "datatrove-1", "bare-extract", None),
+    ("near-dup on / off (1 worker)", "pipeline-1w", "near-dup-off", None),
+    ("quality on / off (1 worker)", "pipeline-1w", "quality-off", None),
 )
 
 
@@ -175,16 +191,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def prepare_input(args) -> list[Path]:
-    """The input files: reused when built with the same parameters, else (re)built."""
-    input_dir = args.work_dir / "input"
+def prepare_copies(args) -> list[Path]:
+    """The copies input's files: reused when built with the same parameters, else (re)built."""
+    input_dir = args.work_dir / "copies"
     meta_path = input_dir / "build.json"
-    if args.skip_build:
-        if not meta_path.exists():
-            sys.exit(f"--skip-build: no input in {input_dir}; run once without it")
-        meta = json.loads(meta_path.read_text())
-        print(f"input: reusing {input_dir} as is (--skip-build; built with {meta['params']})")
-        return [input_dir / name for name in meta["files"]]
     params = {"sample_sha256": _sha256(args.sample), "files": args.files, "copies": args.copies}
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -199,29 +209,46 @@ def prepare_input(args) -> list[Path]:
     return paths
 
 
+def prepare_input(args) -> list[Path]:
+    if args.input == "copies":
+        return prepare_copies(args)
+    return realistic_input.build(args.work_dir / "realistic", args.files, args.sample)
+
+
 # ------------------------------------------------------------ timed children
 
 
-def bare_loop(files: list[str]) -> dict:
-    """The work without Beam: read, extract in-process, identify the language."""
+def bare_loop(files: list[str], same_work: bool) -> dict:
+    """The per-record work without Beam: read, extract in-process, (repair, quality filters,) LID."""
     from xlmr.pipeline.extract_text import html_to_text
     from xlmr.pipeline.inputs import open_input
     from xlmr.pipeline.language_id import LanguageIdentifier
+    from xlmr.pipeline.quality_filters import assess
+    from xlmr.pipeline.quality_settings import load_thresholds
+    from xlmr.pipeline.text_repair import repair_text
     from xlmr.pipeline.warc_reader import read_records
+    from xlmr.pipeline.words import WordSplitter
 
     identifier = LanguageIdentifier()
-    docs = texts = 0
+    thresholds, words = load_thresholds(None, lid176=True), WordSplitter()
+    docs = texts = kept = 0
     for path in files:
         with open_input(path) as stream:
             for record in read_records(stream, path, 2 * 1024 * 1024):
-                if record.is_text:
-                    continue
                 docs += 1
-                text, _ = html_to_text(record.payload, record.content_type, record.url)
-                if text:
-                    texts += 1
+                text = (record.payload.decode("utf-8", errors="replace") if record.is_text
+                        else html_to_text(record.payload, record.content_type, record.url)[0])
+                if not text or not text.strip():
+                    continue
+                texts += 1
+                if not same_work:
                     identifier.predict(text)
-    return {"docs": docs, "texts": texts}
+                    continue
+                text = repair_text(text)[0]
+                lang, _ = identifier.predict(text)
+                settings = thresholds.for_language(lang)
+                kept += settings is None or not assess(text, settings, words.split)[1]
+    return {"docs": docs, "texts": texts, "kept": kept}
 
 
 def pipeline_run(argv: list[str]) -> dict:
@@ -233,20 +260,23 @@ def pipeline_run(argv: list[str]) -> dict:
 
 
 def child_main() -> None:
-    """Entry point of a timed child: `bare FILE...` or `pipeline ARG...`; prints one result line."""
+    """Entry point of a timed child: `bare|bare-extract FILE...` or `pipeline ARG...`; prints one result line."""
     start = time.perf_counter()
     kind, argv = sys.argv[1], sys.argv[2:]
-    result = bare_loop(argv) if kind == "bare" else pipeline_run(argv)
+    result = pipeline_run(argv) if kind == "pipeline" else bare_loop(argv, same_work=kind == "bare")
     result["inner_s"] = time.perf_counter() - start
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
-def child_command(config: str, files: list[Path], output: Path) -> list[str]:
+def child_command(config: str, files: list[Path], work_dir: Path) -> list[str]:
+    _, kind, flags = CONFIGS[config]
+    output = work_dir / f"output-{config}"
+    if kind == "datatrove":
+        return datatrove_peer.command(work_dir, files, output, flags)
     code = f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import bench_pipeline; bench_pipeline.child_main()"
     paths = [str(p) for p in files]
-    if config == "bare":
-        return [sys.executable, "-c", code, "bare", *paths]
-    flags = CONFIGS[config][1]
+    if kind != "pipeline":
+        return [sys.executable, "-c", code, kind, *paths]
     return [sys.executable, "-c", code, "pipeline", "--input", *paths, "--output", str(output), "--overwrite", *flags]
 
 
@@ -267,29 +297,70 @@ def _machine_busy_s() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of `root` and all its descendants, summed (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    rss = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))  # fields[1]: ppid
+        rss[int(entry)] = int(fields[21]) * page  # fields[21]: rss in pages
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+class _PeakRss(threading.Thread):
+    """Samples a process tree's summed RSS every 0.2 s until stopped; `.peak` holds the maximum."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, _tree_rss_bytes(self.pid))
+
+
 def time_child(command: list[str]) -> dict:
-    """Run one child; its result plus wall time, its CPU time and the rest of the machine's."""
+    """Run one child; its result plus wall time, its CPU time, the rest of the machine's, and peak RSS."""
     start, cpu, busy = time.perf_counter(), _children_cpu_s(), _machine_busy_s()
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = _PeakRss(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
     cpu, busy = _children_cpu_s() - cpu, _machine_busy_s() - busy
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode != 0 or not lines:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        sys.stderr.write(stdout[-4000:] + stderr[-4000:])
         sys.exit(f"child failed (exit {proc.returncode}): {' '.join(command[:4])} ...")
-    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "wall_s": wall, "cpu_s": cpu, "other_cpu_s": busy - cpu}
+    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "wall_s": wall, "cpu_s": cpu,
+            "other_cpu_s": busy - cpu, "peak_rss_mb": sampler.peak / 1e6}
 
 
 def measure(files: list[Path], work_dir: Path, repeat: int, configs: list[str]) -> dict[str, list[dict]]:
-    """Every config `repeat` times, in turn (bare, 1 worker, 2 workers, bare, ...)."""
+    """Every config `repeat` times, in turn (bare, 1 worker, 2 workers, ..., bare, ...)."""
     runs: dict[str, list[dict]] = {config: [] for config in configs}
     for r in range(repeat):
         for config in configs:
-            result = time_child(child_command(config, files, work_dir / f"output-{config}"))
+            result = time_child(child_command(config, files, work_dir))
             runs[config].append(result)
-            print(f"  repeat {r + 1}/{repeat} {config:<12} {result['docs']} docs {result['wall_s']:7.2f}s wall "
+            print(f"  repeat {r + 1}/{repeat} {config:<13} {result['docs']} docs {result['wall_s']:7.2f}s wall "
                   f"{result['inner_s']:7.2f}s in child {result['cpu_s']:7.2f}s cpu "
-                  f"{result['other_cpu_s']:6.2f}s other cpu", flush=True)
+                  f"{result['other_cpu_s']:6.2f}s other cpu {result['peak_rss_mb']:7.0f} MB peak", flush=True)
     return runs
 
 
@@ -304,7 +375,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
             sys.exit(f"{config}: the doc count changed between repeats: {sorted(docs)}")
         n = docs.pop()
         medians = {key: statistics.median(r[key] for r in results)
-                   for key in ("wall_s", "inner_s", "cpu_s", "other_cpu_s")}
+                   for key in ("wall_s", "inner_s", "cpu_s", "other_cpu_s", "peak_rss_mb")}
         summary[config] = {"docs": n, **medians, "docs_per_s": n / medians["wall_s"],
                            "docs_per_s_inner": n / medians["inner_s"], "runs": results}
     return summary
@@ -319,41 +390,44 @@ def ratios(summary: dict) -> list[dict]:
     ]
 
 
-def print_report(summary: dict, ratio_rows: list[dict], repeat: int) -> None:
-    print(f"\nmedian of {repeat} run(s); each config in a fresh subprocess (interpreter start, imports "
-          "and LID model load included).\n'in child': from before the first project import to the end, "
+def print_report(summary: dict, ratio_rows: list[dict], repeat: int, duplicates: dict) -> None:
+    print(f"\ninput: {duplicates['responses']} HTML responses, {duplicates['distinct_payloads']} distinct "
+          f"(duplicate rate {duplicates['duplicate_rate']:.1%})")
+    print(f"median of {repeat} run(s); each config in a fresh subprocess (interpreter start, imports "
+          "and model loads included).\n'in child': from before the first project import to the end, "
           "inside that process. 'cpu': CPU seconds of its\nprocess tree. 'other cpu': CPU seconds the "
-          "rest of the machine used meanwhile (high = disturbed timing).\n")
-    print(f"{'config':<14}{'':<24}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}"
-          f"{'docs/s':>9}{'cpu s':>8}{'other cpu s':>13}")
+          "rest of the machine used meanwhile (high = disturbed timing).\n'peak MB': the most resident "
+          "memory of its process tree at once (driver, workers, sandboxes).\n")
+    print(f"{'config':<14}{'':<30}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'in child s':>12}"
+          f"{'docs/s':>9}{'cpu s':>8}{'other cpu s':>13}{'peak MB':>9}")
     for config, s in summary.items():
-        print(f"{config:<14}{CONFIGS[config][0]:<24}{s['docs']:>6}{s['wall_s']:>9.2f}"
+        print(f"{config:<14}{CONFIGS[config][0]:<30}{s['docs']:>6}{s['wall_s']:>9.2f}"
               f"{s['docs_per_s']:>9.1f}{s['inner_s']:>12.2f}{s['docs_per_s_inner']:>9.1f}{s['cpu_s']:>8.2f}"
-              f"{s['other_cpu_s']:>13.2f}")
-    print(f"\n{'ratio (docs/s)':<30}{'wall':>7}{'in child':>10}   goal")
+              f"{s['other_cpu_s']:>13.2f}{s['peak_rss_mb']:>9.0f}")
+    print(f"\n{'ratio (docs/s)':<36}{'wall':>7}{'in child':>10}   goal")
     for row in ratio_rows:
         goal = "" if row["goal"] is None else f">= {row['goal']:.2f}  {'met' if row['wall'] >= row['goal'] else 'MISSED'}"
-        print(f"{row['name']:<30}{row['wall']:>7.2f}{row['inner']:>10.2f}   {goal}")
+        print(f"{row['name']:<36}{row['wall']:>7.2f}{row['inner']:>10.2f}   {goal}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark xlmr-corpus (FnApiRunner, 1 and 2 workers) against a bare "
-        "read -> extract -> LID loop on the same input; prints docs/s and their ratios.",
+        description="Benchmark xlmr-corpus (1 and 2 workers) beside a bare loop and datatrove on the same "
+        "input; prints pages/s, peak memory and their ratios.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--input", choices=("realistic", "copies"), default="realistic",
+                        help="distinct pages (Debian docs + the sample), or the sample's pages copied --copies times")
     parser.add_argument("--copies", type=int, default=12, metavar="K",
-                        help="repeat every response K times (fresh record IDs): K x 187 pages")
+                        help="copies input: repeat every response K times (fresh record IDs): K x 187 pages")
     parser.add_argument("--files", type=int, default=8, metavar="N",
-                        help="spread the responses round-robin over N gzip WARC files")
+                        help="spread the pages round-robin over N gzip WARC files")
     parser.add_argument("--repeat", type=int, default=1, metavar="R",
-                        help="run the three configs in turn R times and report medians")
+                        help="run the configs in turn R times and report medians")
     parser.add_argument("--work-dir", type=Path, default=BENCH_DIR / "out", metavar="DIR",
-                        help="where the input (DIR/input) and the pipeline outputs go")
+                        help="where the inputs (DIR/realistic, DIR/copies), the datatrove venv and the outputs go")
     parser.add_argument("--sample", type=Path, default=REPO / "sample" / "sample.warc.gz", metavar="WARC",
-                        help="the WARC the input is built from")
-    parser.add_argument("--skip-build", action="store_true",
-                        help="use DIR/input as it is, without checking its parameters or the sample")
+                        help="the sample WARC: the copies input, and the real CC pages of the realistic one")
     parser.add_argument("--only", nargs="+", choices=tuple(CONFIGS), default=list(CONFIGS), metavar="CONFIG",
                         help=f"run only these configs ({', '.join(CONFIGS)}); ratios need both of theirs")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
@@ -369,15 +443,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     files = prepare_input(args)
+    duplicates = realistic_input.duplicate_rate(files)
     print(f"timing {len(files)} files, {os.cpu_count()} CPUs, python {sys.executable}")
     summary = summarise(measure(files, args.work_dir, args.repeat, args.only))
     ratio_rows = ratios(summary)
-    print_report(summary, ratio_rows, args.repeat)
+    print_report(summary, ratio_rows, args.repeat, duplicates)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "params": {"copies": args.copies, "files": args.files, "repeat": args.repeat,
-                       "input": [str(p) for p in files], "cpus": os.cpu_count()},
+            "params": {"input": args.input, "copies": args.copies, "files": args.files, "repeat": args.repeat,
+                       "paths": [str(p) for p in files], "cpus": os.cpu_count(), "duplicates": duplicates},
             "results": summary, "ratios": ratio_rows,
         }, indent=2))
         print(f"\nwrote {args.json}")
