@@ -23,6 +23,8 @@ counted alike):
   quality-off   pipeline-1w with --quality off --repair off: the cost of those stages
   cc100-1w      pipeline-1w with --recipe cc100 (paragraph dedup only): the closest to
                 datatrove's work
+  sandbox-off   pipeline-1w with --extract-timeout 0 (trafilatura in-process, no time
+                limit): the cost of the extraction sandbox
   datatrove-1   datatrove 0.10.1: WarcReader -> Trafilatura (same version and settings)
   datatrove-2   -> LanguageFilter(lid.176, same model file) -> ParquetWriter, 1 and 2 tasks
                 (bench/datatrove_peer.py builds its venv; no dedup, no repair, no filters)
@@ -76,6 +78,7 @@ CONFIGS = {  # name: (label, kind, flags)
     "near-dup-off": ("1 worker, --near-dup off", "pipeline", [*_ONE, "--near-dup", "off"]),
     "quality-off": ("1 worker, quality+repair off", "pipeline", [*_ONE, "--quality", "off", "--repair", "off"]),
     "cc100-1w": ("1 worker, --recipe cc100", "pipeline", [*_ONE, "--recipe", "cc100"]),
+    "sandbox-off": ("1 worker, --extract-timeout 0", "pipeline", [*_ONE, "--extract-timeout", "0"]),
     "datatrove-1": ("datatrove 0.10.1, 1 task", "datatrove", 1),
     "datatrove-2": ("datatrove 0.10.1, 2 tasks", "datatrove", 2),
 }
@@ -89,6 +92,7 @@ RATIOS = (  # (name, numerator, denominator, goal)
     ("datatrove 1 task / bare-extract", "datatrove-1", "bare-extract", None),
     ("near-dup on / off (1 worker)", "pipeline-1w", "near-dup-off", None),
     ("quality on / off (1 worker)", "pipeline-1w", "quality-off", None),
+    ("sandbox on / off (1 worker)", "pipeline-1w", "sandbox-off", None),
 )
 
 

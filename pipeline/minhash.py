@@ -1,4 +1,4 @@
-"""MinHash signatures and LSH band keys of a document (datasketch), for near-duplicate detection.
+"""MinHash signatures and LSH band keys of a document (datasketch-compatible), for near-duplicate detection.
 
 Shingles are taken from the whole text normalised as for paragraph dedup
 (CCNet's `normalize_for_dedup`, lines joined by spaces):
@@ -11,10 +11,13 @@ Shingles are taken from the whole text normalised as for paragraph dedup
   Shorter n would also match unrelated pages on common character runs.
 A text shorter than n tokens is one shingle.
 
-Bands and rows come from datasketch's own `_optimal_param` (what MinHashLSH
-uses: minimise 0.5 x false-positive + 0.5 x false-negative area), so
-`threshold=0.8, num_perm=128` gives 9 bands of 13 rows. The seed and the
-permutation scheme are fixed, so every worker computes the same signature.
+Signatures are datasketch 2's `MinHash(num_perm, seed=1, scheme="affine32")`
+over the shingle hashes, and bands and rows what its MinHashLSH chooses
+(minimise 0.5 x false-positive + 0.5 x false-negative area), so
+`threshold=0.8, num_perm=128` gives 9 bands of 13 rows: the tests hold both
+equal to datasketch's own. They are computed here, in numpy, because importing
+datasketch (it pulls in scipy) costs ~0.5 s in every worker process. The seed
+and the permutation scheme are fixed, so every worker computes the same signature.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 from .hashing import hash64
 from .normalize import normalize_for_dedup
@@ -32,15 +33,41 @@ from .scripts import is_spaceless
 NGRAM = 5
 SCRIPT_SAMPLE = 2000  # characters that decide words vs characters (one script per page, mostly)
 SEED = 1
-SCHEME = "affine32"  # datasketch 2's default, pinned so an upgrade cannot change signatures
+SCHEME = "affine32"  # datasketch 2's default scheme, the one computed here
 _MASK32 = np.uint64(0xFFFFFFFF)
 # Odd constants (from the golden ratio and murmur3) weighting each position of a 5-gram.
 _POSITION_MULTIPLIERS = [np.uint64(c) for c in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1)]
 
 
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(50)  # exact for these smooth integrands to ~1e-15
+
+
+def _integral(f, lo: float, hi: float) -> float:
+    s = (hi - lo) / 2 * _NODES + (hi + lo) / 2
+    return (hi - lo) / 2 * float(np.dot(_WEIGHTS, f(s)))
+
+
+def _error(threshold: float, bands: int, rows: int) -> float:
+    """0.5 x false-positive area + 0.5 x false-negative area of `bands` bands of `rows` rows."""
+    def miss(s):  # P(no band in common) at Jaccard similarity s
+        return (1 - s**rows) ** bands
+
+    return 0.5 * _integral(lambda s: 1 - miss(s), 0.0, threshold) + 0.5 * _integral(miss, threshold, 1.0)
+
+
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) as datasketch's MinHashLSH would choose them."""
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    """(bands, rows) as datasketch's MinHashLSH would choose them (its `_optimal_param`, weights 0.5/0.5):
+    the first pair, in its search order, of least error."""
+    pairs = [(bands, rows) for bands in range(1, num_perm + 1) for rows in range(1, num_perm // bands + 1)]
+    return min(pairs, key=lambda pair: _error(threshold, *pair))
+
+
+def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for SEED: odd multipliers a and offsets b, uint32."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
@@ -90,7 +117,7 @@ class Signer:
     def __init__(self, num_perm: int, threshold: float):
         self.num_perm = num_perm
         self.bands, self.rows = lsh_params(threshold, num_perm)
-        self._a, self._b = MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME).permutations
+        self._a, self._b = permutations(num_perm)
 
     def signature(self, text: str) -> np.ndarray:
         """What datasketch's `MinHash(num_perm, seed=SEED, scheme=SCHEME, hashfunc=int).update_batch(shingles)`

@@ -48,6 +48,8 @@ REGEXES = {
     "http_retries": _NON_NEGATIVE_INT,
     "http_retry_budget": r"^[0-9]+(\.[0-9]+)?$",
     "extract_timeout": r"^[0-9]+(\.[0-9]+)?$",
+    "progress": r"^(on|off)$",
+    "progress_interval": r"^[0-9]+(\.[0-9]+)?$",
 }
 REQUIRED = ("output",)
 

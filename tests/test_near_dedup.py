@@ -9,11 +9,13 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from datasketch import MinHash
+from datasketch.lsh import _optimal_param
 
 from conftest import SAMPLE_WARC
 from xlmr.pipeline.deduplicate import Deduplicate
 from xlmr.pipeline.extract_text import html_to_text
-from xlmr.pipeline.minhash import SCHEME, SEED, Signer, candidate_probability, lsh_params, shingle_hashes
+from xlmr.pipeline.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,
+                                   shingle_hashes)
 from xlmr.pipeline.records import Document
 from xlmr.pipeline.smallest_id import SmallestId
 from xlmr.pipeline.warc_reader import read_records
@@ -68,8 +70,16 @@ def jaccard(a, b):
 
 def test_bands_and_rows_are_datasketch_choice():
     assert lsh_params(0.8, 128) == (9, 13)
-    assert lsh_params(0.5, 128)[0] * lsh_params(0.5, 128)[1] <= 128
+    for num_perm in (16, 64, 100, 128, 256):
+        for threshold in (0.05, 0.3, 0.5, 0.7, 0.85, 0.95):
+            assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
     assert candidate_probability(1.0, 9, 13) == 1.0 and candidate_probability(0.0, 9, 13) == 0.0
+
+
+def test_permutations_are_datasketchs():
+    a, b = MinHash(num_perm=128, seed=SEED, scheme=SCHEME).permutations
+    mine = permutations(128)
+    assert mine[0].tolist() == a.tolist() and mine[1].tolist() == b.tolist()
 
 
 def test_shingles():
