@@ -29,16 +29,20 @@ def keep_paragraphs(
     """
     paragraphs = split_paragraphs(doc.text)
     kept, seen = [], set()
+    repeated = duplicates = duplicate_chars = 0  # counted once per document, not per paragraph
     for paragraph, h in zip(paragraphs, hashes):
         if h in seen:
-            count("filtered:repeated_in_document")
+            repeated += 1
         elif h not in won:
-            count("filtered:duplicate_paragraph")
-            count("duplicate_paragraph_chars", len(paragraph))
+            duplicates += 1
+            duplicate_chars += len(paragraph)
         else:
             kept.append(paragraph)
-            count("paragraphs_kept")
         seen.add(h)
+    for name, n in (("filtered:repeated_in_document", repeated), ("filtered:duplicate_paragraph", duplicates),
+                    ("duplicate_paragraph_chars", duplicate_chars), ("paragraphs_kept", len(kept))):
+        if n:
+            count(name, n)
     count("paragraphs_in", len(paragraphs))
     if not kept:
         count("filtered:no_paragraph_left")

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
+
+# Texts at least this long are stored zstd-compressed when a Document is pickled.
+COMPRESS_FROM = 512
+_ZSTD = pa.Codec("zstd", compression_level=1)
+
 
 @dataclasses.dataclass(frozen=True)
 class RawRecord:
@@ -49,3 +55,30 @@ class Document:
     @property
     def n_paragraphs(self) -> int:
         return self.text.count("\n") + 1
+
+    def __reduce__(self):
+        """Pickled as its field values, the text zstd-compressed (level 1).
+
+        Beam pickles Documents at every shuffle (the dedup join, the writer's
+        grouping), and a local runner holds each shuffle's input in memory: a
+        page's text compresses ~2.5x in ~50 us (9 kB of UTF-8), and a tuple of
+        values saves the field names pickle would repeat per document. On
+        Dataflow the same bytes are the billed shuffle volume.
+        """
+        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        if len(self.text) >= COMPRESS_FROM:
+            utf8 = self.text.encode("utf-8")
+            values[_TEXT] = (len(utf8), _ZSTD.compress(utf8, asbytes=True))
+        return _document, tuple(values)
+
+
+_TEXT = [f.name for f in dataclasses.fields(Document)].index("text")
+
+
+def _document(*values) -> Document:
+    """A Document from Document.__reduce__'s values."""
+    if isinstance(values[_TEXT], tuple):
+        size, packed = values[_TEXT]
+        text = _ZSTD.decompress(packed, decompressed_size=size, asbytes=True).decode("utf-8")
+        values = (*values[:_TEXT], text, *values[_TEXT + 1:])
+    return Document(*values)
