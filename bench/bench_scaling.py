@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> None:
         files = build_input(sample, args.work_dir / f"input-{k}", args.files, k)
         row = {"copies": k}
         for config in CONFIGS:
-            output = args.work_dir / f"output-{k}-{config}"
-            result = time_child(child_command(config, files, output))
+            work = args.work_dir / f"run-{k}"  # child_command writes to work/output-<config>
+            output = work / f"output-{config}"
+            result = time_child(child_command(config, files, work))
             stats = json.loads((output / "_stats.json").read_text())
             row.update(docs=result["docs"], paragraphs=stats["counters"]["dedup:paragraphs_in"])
             row[config] = result["wall_s"]
