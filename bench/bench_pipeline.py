@@ -195,17 +195,27 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def reusable_input(input_dir: Path, params: dict) -> list[Path] | None:
+    """The files of an input built before in `input_dir` with the same `params` (its build.json), or None."""
+    meta_path = input_dir / "build.json"
+    if not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text())
+    paths = [input_dir / name for name in meta["files"]]
+    if meta["params"] != params or not all(p.exists() for p in paths):
+        return None
+    print(f"input: reusing {input_dir} (same parameters)")
+    return paths
+
+
 def prepare_copies(args) -> list[Path]:
     """The copies input's files: reused when built with the same parameters, else (re)built."""
     input_dir = args.work_dir / "copies"
     meta_path = input_dir / "build.json"
     params = {"sample_sha256": _sha256(args.sample), "files": args.files, "copies": args.copies}
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        paths = [input_dir / name for name in meta["files"]]
-        if meta["params"] == params and all(p.exists() for p in paths):
-            print(f"input: reusing {input_dir} (same parameters)")
-            return paths
+    paths = reusable_input(input_dir, params)
+    if paths:
+        return paths
     start = time.perf_counter()
     paths = build_input(args.sample, input_dir, args.files, args.copies)
     meta_path.write_text(json.dumps({"params": params, "files": [p.name for p in paths]}, indent=2))

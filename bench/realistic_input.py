@@ -333,18 +333,16 @@ def duplicate_rate(paths: list[Path]) -> dict:
 def build(work_dir: Path, n_files: int = 8, sample: Path = REPO / "sample" / "sample.warc.gz", seed: int = 0,
           *, rebuild: bool = False) -> list[Path]:
     """The input's WARC files in `work_dir`; reused when built with the same parameters and PACKAGES."""
-    from bench_pipeline import _sha256, read_sample  # here, not at the top: bench_pipeline may import this module
+    # here, not at the top: bench_pipeline imports this module
+    from bench_pipeline import _sha256, read_sample, reusable_input
 
     meta_path = work_dir / "build.json"
     params = {"packages": {name: dataclasses.asdict(source) for name, source in PACKAGES.items()},
               "min_text_bytes": MIN_TEXT_BYTES, "files": n_files, "layout": "balanced by HTML bytes", "seed": seed,
               "sample_sha256": _sha256(sample)}
-    if meta_path.exists() and not rebuild:
-        meta = json.loads(meta_path.read_text())
-        paths = [work_dir / name for name in meta["files"]]
-        if meta["params"] == params and all(p.exists() for p in paths):
-            print(f"input: reusing {work_dir} (same parameters)")
-            return paths
+    paths = None if rebuild else reusable_input(work_dir, params)
+    if paths:
+        return paths
     start = time.perf_counter()
     debs = fetch_packages(work_dir / "debs")
     seen: set[bytes] = set()
