@@ -115,7 +115,6 @@ class Signer:
     CHUNK = 2048  # shingles permuted at a time: bounds the temporary to CHUNK x num_perm uint32
 
     def __init__(self, num_perm: int, threshold: float):
-        self.num_perm = num_perm
         self.bands, self.rows = lsh_params(threshold, num_perm)
         self._a, self._b = permutations(num_perm)
 

@@ -157,7 +157,7 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
         # what DirectRunner falls back to, and it honours both direct_* flags.
         argv += ["--runner", DEFAULT_RUNNER]
     if is_local(known.runner):
-        argv += _local_workers(argv)
+        argv += _local_workers(argv, known.direct_num_workers)
     return PipelineOptions(argv)
 
 
@@ -170,19 +170,18 @@ def _given(argv: list[str], dest: str) -> bool:
     return any(arg.split("=", 1)[0] in (f"--{dest}", f"--{dest.replace('_', '-')}") for arg in argv)
 
 
-def _local_workers(argv: list[str]) -> list[str]:
+def _local_workers(argv: list[str], given_workers: int) -> list[str]:
     """Every core by default: Beam's own default is one worker, in this process.
 
     One worker stays in this process (in_memory): a worker process would only add
-    the gRPC hops. An explicit --direct_num_workers / --direct_running_mode wins.
+    the gRPC hops. An explicit --direct_num_workers (`given_workers`, as parsed) or
+    --direct_running_mode wins.
     """
     added = []
-    workers = os.cpu_count() or 1
     if _given(argv, "direct_num_workers"):
-        parser = argparse.ArgumentParser(add_help=False)
-        parser.add_argument("--direct_num_workers", "--direct-num-workers", type=int)
-        workers = parser.parse_known_args(argv)[0].direct_num_workers
+        workers = given_workers
     else:
+        workers = os.cpu_count() or 1
         added += ["--direct_num_workers", str(workers)]
     if not _given(argv, "direct_running_mode"):
         added += ["--direct_running_mode", "multi_processing" if workers != 1 else "in_memory"]

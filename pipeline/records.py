@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-
-import pyarrow as pa
+import functools
 
 # Texts at least this long are stored zstd-compressed when a Document is pickled.
 COMPRESS_FROM = 512
-_ZSTD = pa.Codec("zstd", compression_level=1)
+
+
+@functools.cache
+def _zstd():
+    """pyarrow's zstd codec, level 1; imported on first use, so that the extraction
+    child, which imports this module but never pickles a Document, does not pay for it."""
+    import pyarrow as pa
+
+    return pa.Codec("zstd", compression_level=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Document:
         values = [getattr(self, f.name) for f in dataclasses.fields(self)]
         if len(self.text) >= COMPRESS_FROM:
             utf8 = self.text.encode("utf-8")
-            values[_TEXT] = (len(utf8), _ZSTD.compress(utf8, asbytes=True))
+            values[_TEXT] = (len(utf8), _zstd().compress(utf8, asbytes=True))
         return _document, tuple(values)
 
 
@@ -79,6 +86,6 @@ def _document(*values) -> Document:
     """A Document from Document.__reduce__'s values."""
     if isinstance(values[_TEXT], tuple):
         size, packed = values[_TEXT]
-        text = _ZSTD.decompress(packed, decompressed_size=size, asbytes=True).decode("utf-8")
+        text = _zstd().decompress(packed, decompressed_size=size, asbytes=True).decode("utf-8")
         values = (*values[:_TEXT], text, *values[_TEXT + 1:])
     return Document(*values)
