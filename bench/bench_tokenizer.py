@@ -44,7 +44,7 @@ def build_corpus(work_dir: Path) -> Path:
 
 
 def draw_all(corpus_dir: Path, sentences: int, seed: int = 0) -> list[tuple[str, int]]:
-    from xlmr.tokenizer.corpus_reader import Corpus
+    from xlmr.common.corpus_reader import Corpus
     from xlmr.tokenizer.sampler import draw, make_plan
 
     corpus = Corpus(str(corpus_dir))

@@ -44,7 +44,7 @@ def build_tokenizer(work_dir: Path, corpus: Path) -> Path:
 def packed_batches(corpus: Path, tokdir: Path, n: int, batch: int, seq_len: int) -> list[torch.Tensor]:
     from transformers import AutoTokenizer
 
-    from xlmr.tokenizer.corpus_reader import Corpus, select_languages
+    from xlmr.common.corpus_reader import Corpus, select_languages
     from xlmr.trainer.dataset import PackedStream
 
     tok = AutoTokenizer.from_pretrained(tokdir)

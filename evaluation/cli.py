@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from xlmr.pipeline.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
+from xlmr.common.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
                                     positive_int)
 
 from .suite import TASKS
@@ -114,7 +114,7 @@ def _tokenizer_dir(model_dir: Path, model: str, run) -> Path:
     if any((model_dir / name).is_file() for name in TOKENIZER_FILES):
         return model_dir
     if run:
-        from xlmr.pipeline.remote_files import local_input
+        from xlmr.common.remote_files import local_input
 
         tokdir = run.resolve(run.args["tokenizer"])
         if "://" in tokdir or os.path.isdir(tokdir):
@@ -134,9 +134,9 @@ def _encoder_dir(tokdir: Path, tokenizer, scratch: Path) -> str:
 
 def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, scratch: Path):
     """Tasks, languages, held-out sequences and settings, defaults taken from the training run."""
-    from xlmr.pipeline.language_codes import split_codes
-    from xlmr.tokenizer.alpha_sampling import sampling_probabilities
-    from xlmr.tokenizer.corpus_reader import Corpus, select_languages
+    from xlmr.common.language_codes import split_codes
+    from xlmr.common.alpha_sampling import sampling_probabilities
+    from xlmr.common.corpus_reader import Corpus, select_languages
     from xlmr.trainer.dataset import load_encoder
     from xlmr.trainer.evaluate import heldout_sequences
 
@@ -218,7 +218,7 @@ def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, 
 def evaluate_checkpoint(args, scratch: Path) -> dict:
     from transformers.utils import logging as hf_logging
 
-    from xlmr.pipeline.remote_files import is_remote, local_input
+    from xlmr.common.remote_files import is_remote, local_input
 
     hf_logging.disable_progress_bar()
     device = _device(args.device)
@@ -290,7 +290,7 @@ def _check_output(output: str) -> None:
 
 
 def write_outputs(report: dict, output: str) -> list[str]:
-    from xlmr.pipeline.remote_files import local_output
+    from xlmr.common.remote_files import local_output
 
     from .eval_plots import accuracy_by_language
 
@@ -303,7 +303,7 @@ def write_outputs(report: dict, output: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from xlmr.tokenizer.corpus_reader import CorpusError
+    from xlmr.common.corpus_reader import CorpusError
     from xlmr.trainer.train import TrainError
 
     from .eval_report import format_table

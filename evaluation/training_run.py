@@ -16,7 +16,7 @@ import os
 import posixpath
 from pathlib import Path
 
-from xlmr.pipeline.remote_files import from_uri, is_remote
+from xlmr.common.remote_files import from_uri, is_remote
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,8 @@ import sys
 
 from apache_beam.io.filesystems import FileSystems
 
+from xlmr.common.corpus_reader import CorpusError
+
 from .corpus import OutputExistsError, run
 from .corpus_stats import format_funnel, format_table
 from .options import CorpusOptions
@@ -70,9 +72,8 @@ def report_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_report(args.output)
-    except FileNotFoundError as exc:
-        print(f"xlmr-corpus report: error: {args.output} has no _stats.json ({exc}): "
-              "expected the output directory of xlmr-corpus", file=sys.stderr)
+    except CorpusError as exc:
+        print(f"xlmr-corpus report: error: {exc}", file=sys.stderr)
         return 2
     print(f"card: {path}")
     return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import json
 import logging
 import os
 import uuid
@@ -25,17 +24,20 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
+from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, TEMP_DIR, language_dir
+from xlmr.common.corpus_reader import Corpus
+from xlmr.common.language_codes import expand_languages
+
 from .counting_dofn import COUNTS_TAG
 from .http_reader import RetryPolicy
 from .inputs import crawl_manifest, expand_inputs, input_bytes
-from .language_codes import expand_languages
 from .language_id import default_model_path
 from .options import CorpusOptions, is_local, parse_options
 from .progress import ProgressMonitor
 from .quality_settings import Thresholds, load_thresholds
 from .report import write_report
 from .deduplicate import NEAR_DUPLICATES_TAG, Deduplicate
-from .shard_writer import STATS_FILE, SUCCESS_FILE, TEMP_DIR, WriteCorpus
+from .shard_writer import WriteCorpus
 from .stages import (ExtractText, FilterMinChars, FilterQuality, IdentifyLanguage, LanguageOfRemoved,
                      ReadRecords, RepairText)
 from .url_blocklist import load_blocklist
@@ -101,7 +103,7 @@ def prepare_output(output: str, overwrite: bool) -> None:
     """Refuse an output that holds results, or clear it with --overwrite."""
     existing = [
         m.path
-        for pattern in ("lang=*/*", STATS_FILE, SUCCESS_FILE, TEMP_DIR, "README.md", "*.png")
+        for pattern in (f"{language_dir('*')}/*", STATS_FILE, SUCCESS_FILE, TEMP_DIR, "README.md", "*.png")
         for m in FileSystems.match([FileSystems.join(output, pattern)])[0].metadata_list
     ]
     if not existing:
@@ -160,7 +162,7 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
             return None
         result.wait_until_finish()
     write_report(opts.output)
-    return read_stats(opts.output)
+    return Corpus(opts.output, flag="--output").stats
 
 
 class _DropWorkerNoise(logging.Filter):
@@ -175,8 +177,3 @@ def _quiet_local_workers() -> None:
     logger = logging.getLogger("apache_beam.runners.portability.local_job_service")
     if not any(isinstance(f, _DropWorkerNoise) for f in logger.filters):
         logger.addFilter(_DropWorkerNoise())
-
-
-def read_stats(output: str) -> dict:
-    with FileSystems.open(FileSystems.join(output, STATS_FILE)) as f:
-        return json.loads(f.read().decode("utf-8"))

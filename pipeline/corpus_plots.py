@@ -10,7 +10,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-from xlmr.tokenizer.alpha_sampling import sampling_probabilities  # noqa: E402
+from xlmr.common.alpha_sampling import sampling_probabilities  # noqa: E402
 
 from .corpus_stats import funnel  # noqa: E402
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from xlmr.tokenizer.alpha_sampling import sampling_probabilities
+from xlmr.common.alpha_sampling import sampling_probabilities
 
 from .corpus_stats import funnel
 

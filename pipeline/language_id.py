@@ -14,8 +14,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xlmr.common.language_codes import normalize_label
+
 from .counters import Count, no_count
-from .language_codes import normalize_label
 from .records import Document
 
 

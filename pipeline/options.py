@@ -14,8 +14,8 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from .argtypes import checked
-from .language_codes import PRESETS, check_codes
+from xlmr.common.argtypes import checked
+from xlmr.common.language_codes import PRESETS, check_codes
 
 DEFAULT_RUNNER = "FnApiRunner"
 

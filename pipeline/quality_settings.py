@@ -14,7 +14,7 @@ import difflib
 import json
 from importlib import resources
 
-from .language_codes import CC100_LANGUAGES, LID176_LABELS, LID176_RENAMES, _CODE_SHAPE
+from xlmr.common.language_codes import CC100_LANGUAGES, LID176_LABELS, LID176_RENAMES, _CODE_SHAPE
 
 DEFAULT_TABLE = "quality_thresholds.json"
 

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, TEMP_DIR, shard_path
+
 from .corpus_stats import LanguageStats, build_stats
 from .hashing import hash64
 from .quality_filters import INT_SIGNALS, SIGNALS
@@ -54,7 +56,6 @@ SCHEMA = pa.schema(
             "doc": "checks the document failed (only --quality tag keeps such documents); null under --quality off"}),
     ]
 )
-STATS_FILE, SUCCESS_FILE, TEMP_DIR = "_stats.json", "_SUCCESS", "_temporary"
 
 
 def parse_warc_date(value: str) -> datetime.datetime | None:
@@ -79,10 +80,6 @@ def to_row(doc: Document) -> dict:
         "quality": doc.quality,
         "quality_drops": None if doc.quality is None else list(doc.quality_drops),
     }
-
-
-def shard_path(lang: str, index: int, total: int) -> str:
-    return f"lang={lang}/part-{index:05d}-of-{total:05d}.parquet"
 
 
 def shard_of(doc_id: str, n_shards: int) -> int:

@@ -4,7 +4,7 @@ Reads the plain-text Universal Declaration of Human Rights of the read-only
 test-data folder (``shared/data/lid/udhr``, see its PROVENANCE.md), takes one
 file for each of XLM-R's CC-100 languages (which include every language of
 the sample corpus) and aligns its paragraphs to the 60 English ones with
-Gale & Church (xlmr.evaluation.paragraph_align.one_to_one: confident 1-1
+Gale & Church (sample/paragraph_align.py one_to_one: confident 1-1
 beads only). A language with fewer than MIN_ALIGNED paired paragraphs is
 dropped. One JSON object a line, sorted by language code, English (all 60
 paragraphs) among them:
@@ -24,8 +24,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from xlmr.evaluation.paragraph_align import one_to_one
-from xlmr.pipeline.language_codes import CC100_LANGUAGES
+from paragraph_align import one_to_one  # sample/paragraph_align.py, beside this script
+
+from xlmr.common.language_codes import CC100_LANGUAGES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 UDHR_DIR = "lid/udhr"

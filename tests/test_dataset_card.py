@@ -41,7 +41,7 @@ def test_card_and_plots_are_written_with_the_run(sample_corpus):
 
 def test_alpha_columns_follow_the_formula(sample_corpus):
     from xlmr.pipeline.dataset_card import language_rows
-    from xlmr.tokenizer.alpha_sampling import sampling_probabilities
+    from xlmr.common.alpha_sampling import sampling_probabilities
 
     _, stats = read_corpus(sample_corpus)
     rows = {r["lang"]: r for r in language_rows(stats, 0.3)}

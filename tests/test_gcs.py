@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-from xlmr.pipeline.remote_files import download
+from xlmr.common.remote_files import download
 
 from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
 from gcs_peers import GcsPeers

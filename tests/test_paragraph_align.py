@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xlmr.evaluation.paragraph_align import align, one_to_one
-from xlmr.pipeline.language_codes import CC100_LANGUAGES
+from paragraph_align import align, one_to_one  # sample/, on pytest's pythonpath
+from xlmr.common.language_codes import CC100_LANGUAGES
 
 UDHR_PARALLEL = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "udhr_parallel.jsonl.gz"
 # The languages of the sample corpus (sample/README.md) that the UDHR data has.

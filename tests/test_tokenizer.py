@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from xlmr.tokenizer.alpha_sampling import allocate, sampling_probabilities
+from xlmr.common.alpha_sampling import allocate, sampling_probabilities
 from xlmr.tokenizer.cli import main
-from xlmr.tokenizer.corpus_reader import Corpus
+from xlmr.common.corpus_reader import Corpus
 from xlmr.tokenizer.sampler import draw, make_plan
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from xlmr.tokenizer.alpha_sampling import sampling_probabilities
-from xlmr.tokenizer.corpus_reader import Corpus
+from xlmr.common.alpha_sampling import sampling_probabilities
+from xlmr.common.corpus_reader import Corpus
 from xlmr.trainer.dataset import PackedStream, advance
 from xlmr.trainer.masking import IGNORE, Vocabulary, mask_tokens
 from xlmr.trainer.packing import Packer, pack_all

@@ -16,10 +16,10 @@ import os
 import sys
 import tempfile
 
-from xlmr.pipeline.argtypes import HelpFormatter, checked, positive_float, positive_int
-from xlmr.pipeline.remote_files import local_output
+from xlmr.common.argtypes import HelpFormatter, checked, positive_float, positive_int
+from xlmr.common.remote_files import local_output
 
-from .corpus_reader import Corpus, CorpusError, select_languages
+from xlmr.common.corpus_reader import Corpus, CorpusError, select_languages
 from .fertility import fertility, format_fertility
 from .sampler import draw, make_plan
 from .spm_train import VocabularyError, input_sentence_size, train, write_tsv

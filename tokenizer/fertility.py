@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sentencepiece as spm
 
-from xlmr.pipeline.scripts import is_spaceless
+from xlmr.common.scripts import is_spaceless
 
 
 def fertility(processor: spm.SentencePieceProcessor, paragraphs: list[str]) -> dict:

@@ -14,8 +14,8 @@ import dataclasses
 import random
 from typing import Callable, Iterator
 
-from .alpha_sampling import allocate, sampling_probabilities
-from .corpus_reader import Corpus
+from xlmr.common.alpha_sampling import allocate, sampling_probabilities
+from xlmr.common.corpus_reader import Corpus
 
 
 @dataclasses.dataclass

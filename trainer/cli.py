@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlmr.pipeline.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
+from xlmr.common.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
                                     positive_int)
 
 from .presets import MAX_POSITIONS, PRESETS
@@ -111,7 +111,7 @@ def report_main(argv: list[str]) -> int:
     import tempfile
     from pathlib import Path
 
-    from xlmr.pipeline.remote_files import download, is_remote, upload
+    from xlmr.common.remote_files import download, is_remote, upload
 
     from .training_report import write_training_report
 
@@ -134,7 +134,7 @@ def report_main(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from xlmr.tokenizer.corpus_reader import CorpusError
+    from xlmr.common.corpus_reader import CorpusError
 
     from .checkpoint import CheckpointError
     from .train import NonFiniteLoss, TrainError, train

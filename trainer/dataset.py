@@ -22,8 +22,8 @@ from typing import Iterator
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from xlmr.tokenizer.alpha_sampling import sampling_probabilities
-from xlmr.tokenizer.corpus_reader import Corpus
+from xlmr.common.alpha_sampling import sampling_probabilities
+from xlmr.common.corpus_reader import Corpus
 
 from .packing import Packer
 from .shard_stream import EmptyStream, LanguageStream, assign, heldout_count

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from xlmr.pipeline.remote_files import delete, download, from_uri, upload
+from xlmr.common.remote_files import delete, download, from_uri, upload
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
 COMPLETE = "COMPLETE"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from xlmr.pipeline.remote_files import local_input
-from xlmr.tokenizer.corpus_reader import Corpus, select_languages
+from xlmr.common.remote_files import local_input
+from xlmr.common.corpus_reader import Corpus, select_languages
 
 from . import checkpoint
 from .dataset import PackedStream, advance, collate, load_encoder

@@ -13,8 +13,9 @@ from typing import Iterator
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from xlmr.pipeline.remote_files import from_uri
-from xlmr.pipeline.language_codes import split_codes
+from .corpus_layout import STATS_FILE, SUCCESS_FILE, language_dir
+from .language_codes import split_codes
+from .remote_files import from_uri
 
 
 class CorpusError(Exception):
@@ -31,11 +32,11 @@ class Corpus:
         self.stats = self._read_stats()
 
     def _read_stats(self) -> dict:
-        path = f"{self.root}/_stats.json"
+        path = f"{self.root}/{STATS_FILE}"
         if self.fs.get_file_info(path).type != pafs.FileType.File:
             raise CorpusError(
-                f"{self.flag} {self.uri} has no _stats.json: expected the output directory of xlmr-corpus "
-                "(lang=<code>/*.parquet, _stats.json, _SUCCESS)"
+                f"{self.flag} {self.uri} has no {STATS_FILE}: expected the output directory of xlmr-corpus "
+                f"({language_dir('<code>')}/*.parquet, {STATS_FILE}, {SUCCESS_FILE})"
             )
         with self.fs.open_input_stream(path) as f:
             return json.loads(f.read().decode("utf-8"))
@@ -45,7 +46,7 @@ class Corpus:
         return self.stats["languages"]
 
     def shards(self, lang: str) -> list[str]:
-        selector = pafs.FileSelector(f"{self.root}/lang={lang}", allow_not_found=True)
+        selector = pafs.FileSelector(f"{self.root}/{language_dir(lang)}", allow_not_found=True)
         return sorted(i.path for i in self.fs.get_file_info(selector) if i.path.endswith(".parquet"))
 
     def paragraphs(self, lang: str, seed: int) -> Iterator[str]:
@@ -64,7 +65,7 @@ def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:
     """n_i (paragraphs) of the languages to train on; unknown codes are an error naming the known ones."""
     sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items() if s["paragraphs"] > 0}
     if not sizes:
-        raise CorpusError(f"{corpus.flag} {corpus.uri} holds no paragraphs (its _stats.json lists no language)")
+        raise CorpusError(f"{corpus.flag} {corpus.uri} holds no paragraphs (its {STATS_FILE} lists no language)")
     codes = split_codes(wanted)
     unknown = sorted(codes - sizes.keys())
     if unknown:
