@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from xlmr.common.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
-                                    positive_int)
+                                  positive_int)
 
 from .suite import TASKS
 

@@ -8,6 +8,7 @@ import sys
 
 from apache_beam.io.filesystems import FileSystems
 
+from xlmr.common.argtypes import HelpFormatter
 from xlmr.common.corpus_reader import CorpusError
 
 from .corpus import OutputExistsError, run
@@ -32,10 +33,10 @@ Examples:
 def help_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlmr-corpus",
-        description="Build a CC-100-style corpus: CommonCrawl WARC/WET -> extracted, paragraph-"
-        "deduplicated, language-identified per-language Parquet shards (Apache Beam).",
+        description="Build a CC-100-style corpus: CommonCrawl WARC/WET -> extracted, paragraph-deduplicated,\n"
+        "language-identified per-language Parquet shards (Apache Beam).",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     CorpusOptions._add_argparse_args(parser)
     return parser

