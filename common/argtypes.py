@@ -19,6 +19,12 @@ def checked(convert, ok, problem: str):
     return parse
 
 
+class UsageError(ValueError):
+    """Something the user gave (a flag, a side file, an output directory) cannot be used; the
+    message names it and what would be right. Commands print it without a traceback; any
+    other exception is a bug and keeps its traceback."""
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Adds "(default: X)" to a flag's help, except where there is no default to show
     (None, []): those flags' help says what happens instead. Descriptions and epilogs

@@ -8,10 +8,10 @@ import sys
 
 from apache_beam.io.filesystems import FileSystems
 
-from xlmr.common.argtypes import HelpFormatter
+from xlmr.common.argtypes import HelpFormatter, UsageError
 from xlmr.common.corpus_reader import CorpusError
 
-from .corpus import OutputExistsError, run
+from .corpus import run
 from .corpus_stats import format_funnel, format_table
 from .options import CorpusOptions
 from .report import write_report
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         stats = run(argv)
-    except (OutputExistsError, FileNotFoundError, ValueError) as exc:
+    except UsageError as exc:
         print(f"xlmr-corpus: error: {exc}", file=sys.stderr)
         return 2
     output = stats["config"]["flags"]["output"]

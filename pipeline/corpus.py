@@ -24,6 +24,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import StandardOptions
 
+from xlmr.common.argtypes import UsageError
 from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, TEMP_DIR, language_dir
 from xlmr.common.corpus_reader import Corpus
 from xlmr.common.language_codes import expand_languages
@@ -46,7 +47,7 @@ LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarro
              "xlmr-cc100")
 
 
-class OutputExistsError(Exception):
+class OutputExistsError(UsageError):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Both dedups as one composite of shuffles: near-duplicate documents, then exact paragraphs.
+"""Both dedups as one composite of Beam shuffles: near-duplicate documents, then exact paragraphs.
 
     docs ─▶ (id, (doc, paragraph hashes))
          ─▶ BandWins ─▶ (id, band)                 MinHash LSH buckets won (near-dup on)
@@ -11,9 +11,8 @@ survive as fragments (its edited paragraphs). Paragraph winners are chosen
 among near-dup survivors only, or a removed near-copy could win a paragraph
 and take it from the document that stays. Join 1 carries hashes, not text;
 only join 2 moves the documents. Every group holds one document and at most
-its own number of hashes and bands, and every winner depends only on keeper
-keys (ids, and `--quality tag`'s tags: smallest_id.py), so the result is the
-same for any runner, bundling, input order or worker count.
+its own number of hashes and bands. The rules (keeper key, who won, what is
+kept) are dedup_rules.py's; this module is only their wiring.
 """
 
 from __future__ import annotations
@@ -21,19 +20,69 @@ from __future__ import annotations
 import apache_beam as beam
 
 from .counting_dofn import COUNTS_TAG, CountingDoFn
-from .minhash import lsh_params
-from .near_dedup import BandWins
-from .paragraph_dedup import hash_paragraphs, keep_paragraphs
-from .smallest_id import SmallestId, keeper_key
+from .dedup_rules import decide, hash_paragraphs, keeper_key, won_all_bands
+from .minhash import Signer, lsh_params
 
 NEAR_DUPLICATES_TAG = "near_duplicates"
+
+
+class SmallestId(beam.CombineFn):
+    """The smallest keeper key per shuffle key, with a single key as accumulator: combiner
+    lifting reduces each bundle's values for a key to one before the shuffle, so a key shared
+    by millions of documents (a boilerplate line, a templated page's LSH bucket) never becomes
+    a list in memory."""
+
+    def create_accumulator(self):
+        return None
+
+    def add_input(self, smallest, key):
+        return key if smallest is None or key < smallest else smallest
+
+    def merge_accumulators(self, accumulators):
+        smallest = None
+        for key in accumulators:
+            if key is not None:
+                smallest = self.add_input(smallest, key)
+        return smallest
+
+    def extract_output(self, smallest):
+        return smallest
+
+
+class _BandKeys(beam.DoFn):
+    def __init__(self, num_perm: int, threshold: float):
+        self.num_perm, self.threshold = num_perm, threshold
+
+    def setup(self):
+        self._signer = Signer(self.num_perm, self.threshold)
+
+    def process(self, doc):
+        competitor = keeper_key(doc)
+        for key in self._signer.band_keys(doc.text):
+            yield key, competitor
+
+
+class BandWins(beam.PTransform):
+    """PCollection[Document] -> PCollection[(doc id, band index)], one per LSH bucket won."""
+
+    def __init__(self, num_perm: int, threshold: float):
+        super().__init__()
+        self.num_perm, self.threshold = num_perm, threshold
+
+    def expand(self, docs):
+        return (
+            docs
+            | "BandKeys" >> beam.ParDo(_BandKeys(self.num_perm, self.threshold))  # ((band, hash), keeper key)
+            | "SmallestInBucket" >> beam.CombinePerKey(SmallestId())  # ((band, hash), winner's keeper key)
+            | "ByWinner" >> beam.MapTuple(lambda key, winner: (winner[1], key[0]))
+        )
 
 
 def _hashes_to_compete(element, bands: int):
     """(hash, keeper key) for each distinct hash of a document that won all its `bands` buckets."""
     _, grouped = element
     competitor, hashes = next(iter(grouped["hashes"]))  # copies of a record read twice are identical
-    if len(set(grouped["bands"])) == bands:
+    if won_all_bands(grouped["bands"], bands):
         for h in set(hashes):
             yield h, competitor
 
@@ -45,20 +94,14 @@ class _Decide(CountingDoFn):
         self.bands = bands
 
     def process(self, element):
-        doc_id, grouped = element
-        copies = list(grouped["doc"])  # never empty: every winner id is a document's
-        if len(copies) > 1:
-            # The same record read twice (overlapping inputs): keep one copy.
-            self.count("filtered:duplicate_record_id", len(copies) - 1)
-        doc, hashes = min(copies, key=lambda c: (c[0].source, c[0].url))
-        if self.bands and len(set(grouped["bands"])) < self.bands:
-            self.count("filtered:near_duplicate")
-            self.count("near_duplicate_chars", len(doc.text))
-            yield beam.pvalue.TaggedOutput(NEAR_DUPLICATES_TAG, doc)
-            return
-        result = keep_paragraphs(doc, hashes, set(grouped["won"]), self.count)
-        if result is not None:
-            yield result
+        _, grouped = element
+        # Every winner id is a document's, so "doc" is never empty.
+        kept, near_duplicate = decide(grouped["doc"], grouped["won"], grouped.get("bands", ()), self.bands,
+                                      self.count)
+        if near_duplicate is not None:
+            yield beam.pvalue.TaggedOutput(NEAR_DUPLICATES_TAG, near_duplicate)
+        elif kept is not None:
+            yield kept
 
 
 class Deduplicate(beam.PTransform):

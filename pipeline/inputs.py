@@ -14,6 +14,8 @@ from typing import BinaryIO
 from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from xlmr.common.argtypes import UsageError
+
 from .http_reader import RetryPolicy, open_url
 
 CC_BASE = "https://data.commoncrawl.org/"
@@ -24,7 +26,7 @@ _HTTP = ("http://", "https://")
 def crawl_manifest(crawl: str, fmt: str = "warc") -> str:
     """`CC-MAIN-2024-10` -> the URL of its warc.paths.gz (or wet.paths.gz)."""
     if not CRAWL_ID.match(crawl):
-        raise ValueError(f"--crawl {crawl!r} is not a crawl id; expected the form CC-MAIN-2024-10")
+        raise UsageError(f"--crawl {crawl!r} is not a crawl id; expected the form CC-MAIN-2024-10")
     return f"{CC_BASE}crawl-data/{crawl}/{fmt}.paths.gz"
 
 
@@ -70,7 +72,7 @@ def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str
                 found = []
             matched = sorted(m.path for m in found)
             if not matched:
-                raise FileNotFoundError(f"--input {pattern!r} matches no file")
+                raise UsageError(f"--input {pattern!r} matches no file")
         files.update(dict.fromkeys(matched))
         if max_files is not None and len(files) >= max_files:
             break

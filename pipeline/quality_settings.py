@@ -14,6 +14,7 @@ import difflib
 import json
 from importlib import resources
 
+from xlmr.common.argtypes import UsageError
 from xlmr.common.language_codes import CC100_LANGUAGES, LID176_LABELS, LID176_RENAMES, _CODE_SHAPE
 
 DEFAULT_TABLE = "quality_thresholds.json"
@@ -43,7 +44,7 @@ FIXED = {
 IGNORED = ("config", "language_score")
 
 
-class ThresholdError(ValueError):
+class ThresholdError(UsageError):
     """A threshold table that cannot be used; the message names the entry and what would be right."""
 
 

@@ -1,7 +1,7 @@
 """The per-record stages as DoFns: thin wiring around the pure functions.
 
 Each DoFn counts under its own namespace (read, extract, repair, quality, length, lid) and
-has a `counts` output; see counting.py. Models and child processes are
+has a `counts` output; see counting_dofn.py. Models and child processes are
 created in `setup`, once per DoFn instance, never per bundle.
 """
 

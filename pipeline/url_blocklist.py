@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from xlmr.common.argtypes import UsageError
 
-class BlocklistError(ValueError):
+
+class BlocklistError(UsageError):
     pass
 
 

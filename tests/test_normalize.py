@@ -1,7 +1,6 @@
 import unicodedata
 
-from xlmr.pipeline.normalize import CONTROL_CHARS, UNICODE_PUNCT, normalize_for_dedup
-from xlmr.pipeline.paragraph_hash import paragraph_hash, split_paragraphs
+from xlmr.pipeline.hashing import CONTROL_CHARS, UNICODE_PUNCT, normalize_for_dedup, paragraph_hash, split_paragraphs
 
 TRICKY = [
     "  Hello, WORLD！ ２０２０年「テスト」… \x07ok  ",
