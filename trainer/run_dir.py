@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from xlmr.common.remote_files import delete, download, from_uri, upload
+from xlmr.common.remote_files import delete, download, from_uri, is_remote, upload
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
 COMPLETE = "COMPLETE"
@@ -24,7 +24,7 @@ COMPLETE = "COMPLETE"
 class RunDir:
     def __init__(self, uri: str, staging: str | None = None, rank: int = 0):
         self.uri = uri
-        if "://" in uri and not uri.startswith("file://"):
+        if is_remote(uri):
             self.fs, self.root = from_uri(uri)
             # one staging directory per rank: ranks of a node must not clean up each other's files
             self.local = Path(staging or tempfile.mkdtemp(prefix="xlmr-train-")) / f"rank-{rank}"
