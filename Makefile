@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Editable install of the pipeline, the other stages and the test tools. setuptools reports
+# Editable install of the pipeline, the other stages, the Spark engine and the test tools. setuptools reports
 # how it made the editable install as a warning (it has no other channel to pip, see
 # pypa/packaging-problems#558): a notice, not a problem, so it is not shown.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[all,dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[all,dev,spark]'
 	touch $@
 
 # The corpus, a tokenizer on it (8,000 pieces: what the small sample can fill), then a

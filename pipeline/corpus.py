@@ -9,7 +9,8 @@ RepairText and FilterQuality run unless `--recipe cc100` (or `--repair off`,
 `--quality off`). The quality filters see each page whole, before dedup:
 docs/pipeline.md measures why.
 
-`run(argv)` is what the console script, the tests and the Dataflow template call.
+`run(argv)` is what the console script, the tests and the Dataflow template call; `--engine spark`
+runs the same stages on Spark (spark_job.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, TEMP_DIR, langua
 from xlmr.common.corpus_reader import Corpus
 from xlmr.common.language_codes import expand_languages
 
-from .counting_dofn import COUNTS_TAG
+from .counters import Stage
+from .counting_dofn import COUNTS_TAG, StageDoFn
 from .http_reader import RetryPolicy
 from .inputs import crawl_manifest, expand_inputs, input_bytes
 from .language_id import default_model_path
@@ -55,10 +57,28 @@ def http_policy(opts: CorpusOptions) -> RetryPolicy:
     return RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
 
 
-def _stage(pcoll, label: str, dofn):
-    """Apply a CountingDoFn; returns (main output, counts output)."""
-    result = pcoll | label >> beam.ParDo(dofn).with_outputs(COUNTS_TAG, main="main")
+def _stage(pcoll, stage: Stage):
+    """Apply a Stage, labelled with its class name; returns (main output, counts output)."""
+    result = pcoll | type(stage).__name__ >> beam.ParDo(StageDoFn(stage)).with_outputs(COUNTS_TAG, main="main")
     return result.main, result[COUNTS_TAG]
+
+
+def job_stages(opts: CorpusOptions, thresholds: Thresholds | None = None, progress_dir: str | None = None):
+    """The per-record stages of the job, for either engine: (before dedup, read first; after
+    dedup; the near-duplicates' language statistics)."""
+    before = [ReadRecords(opts.max_html_bytes, http_policy(opts), opts.url_blocklist, progress_dir),
+              ExtractText(opts.extract_timeout)]
+    if opts.repair == "on":
+        before.append(RepairText())
+    if opts.quality != "off":
+        before.append(FilterQuality(opts.lid_model, thresholds, opts.quality))
+    after = [FilterMinChars(opts.min_chars),
+             IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))]
+    return before, after, LanguageOfRemoved(opts.lid_model, opts.lid_threshold)
+
+
+def near_dup_settings(opts: CorpusOptions) -> tuple[int, float] | None:
+    return (opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None
 
 
 def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp_dir: str, config: dict,
@@ -68,36 +88,27 @@ def build_pipeline(p: beam.Pipeline, opts: CorpusOptions, files: list[str], temp
     `thresholds` are the quality filters' (needed unless --quality off); `progress_dir`
     is a local run's progress channel (progress.py).
     """
+    before, after, removed = job_stages(opts, thresholds, progress_dir)
     counts = []
     # file paths, spread over workers before any record is read
-    files_pc = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
-    reader = ReadRecords(opts.max_html_bytes, http_policy(opts), opts.url_blocklist, progress_dir)
-    records, c = _stage(files_pc, "ReadRecords", reader)  # RawRecord
-    counts.append(c)
-    docs, c = _stage(records, "ExtractText", ExtractText(opts.extract_timeout))  # Document
-    counts.append(c)
-    if opts.repair == "on":
-        docs, c = _stage(docs, "RepairText", RepairText())
+    pcoll = p | "ListFiles" >> beam.Create(files) | "SpreadFiles" >> beam.Reshuffle()
+    for stage in before:  # RawRecord, then Document
+        pcoll, c = _stage(pcoll, stage)
         counts.append(c)
-    if opts.quality != "off":
-        docs, c = _stage(docs, "FilterQuality", FilterQuality(opts.lid_model, thresholds, opts.quality))
-        counts.append(c)
-    near_dup = (opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None
-    deduped = docs | "Deduplicate" >> Deduplicate(near_dup)  # Document, near-copies gone, fewer paragraphs
+    deduped = pcoll | "Deduplicate" >> Deduplicate(near_dup_settings(opts))  # near-copies gone, fewer paragraphs
     counts.append(deduped[COUNTS_TAG])
-    long_docs, c = _stage(deduped.docs, "FilterMinChars", FilterMinChars(opts.min_chars))
-    counts.append(c)
-    identifier = IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))
-    labelled, c = _stage(long_docs, "IdentifyLanguage", identifier)  # Document with lang
-    counts.append(c)
+    pcoll = deduped.docs
+    for stage in after:  # Document with lang
+        pcoll, c = _stage(pcoll, stage)
+        counts.append(c)
     counters = counts | "AllCounts" >> beam.Flatten() | "SumCounts" >> beam.CombinePerKey(sum)
     near_dups = (  # (lang, (documents, characters)) removed as near-duplicates
         deduped[NEAR_DUPLICATES_TAG]
-        | "LanguageOfNearDups" >> beam.ParDo(LanguageOfRemoved(opts.lid_model, opts.lid_threshold))
+        | "LanguageOfNearDups" >> beam.ParDo(StageDoFn(removed))
         | "SumNearDups" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
     )
     write = WriteCorpus(opts.output, temp_dir, opts.shard_rows, counters, near_dups, config)
-    return labelled | "WriteCorpus" >> write
+    return pcoll | "WriteCorpus" >> write
 
 
 def prepare_output(output: str, overwrite: bool) -> None:
@@ -144,12 +155,26 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
-    """Run the job; when `wait`, write the dataset card (report.py) and return `_stats.json`'s content."""
+    """Run the job; when `wait`, write the dataset card (report.py) and return `_stats.json`'s content.
+    A Spark run always waits."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
     files, thresholds = resolve(opts)
     prepare_output(opts.output, opts.overwrite)
     temp_dir = FileSystems.join(opts.output, TEMP_DIR, uuid.uuid4().hex)
+    if opts.engine == "spark":
+        from .spark_job import run_spark  # pyspark: only where the Spark engine runs
+
+        run_spark(opts, files, temp_dir, _config(opts, files), *job_stages(opts, thresholds))
+    elif not _run_beam(options, opts, files, temp_dir, thresholds, wait):
+        return None
+    write_report(opts.output)
+    return Corpus(opts.output, flag="--output").stats
+
+
+def _run_beam(options, opts: CorpusOptions, files: list[str], temp_dir: str, thresholds: Thresholds | None,
+              wait: bool) -> bool:
+    """The job on Beam's runner; returns whether it waited for the job to finish."""
     local = is_local(options.view_as(StandardOptions).runner)
     if local:
         _quiet_local_workers()
@@ -159,11 +184,9 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, opts, files, temp_dir, _config(opts, files), thresholds, progress_dir)
         result = pipeline.run()
-        if not wait:
-            return None
-        result.wait_until_finish()
-    write_report(opts.output)
-    return Corpus(opts.output, flag="--output").stats
+        if wait:
+            result.wait_until_finish()
+    return wait
 
 
 class _DropWorkerNoise(logging.Filter):

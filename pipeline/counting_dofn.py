@@ -14,7 +14,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from .counters import DictCount
+from .counters import DictCount, Stage
 
 COUNTS_TAG = "counts"
 
@@ -49,3 +49,22 @@ class CountingDoFn(beam.DoFn):
                 COUNTS_TAG,
                 WindowedValue((f"{self.namespace}:{name}", n), MIN_TIMESTAMP, [GlobalWindow()]),
             )
+
+
+class StageDoFn(CountingDoFn):
+    """A `Stage` (counters.py) as a DoFn: its counts become this DoFn's metrics and `counts`
+    output, under the stage's namespace."""
+
+    def __init__(self, stage: Stage):
+        self.stage = stage
+        self.namespace = stage.namespace
+
+    def setup(self):
+        self.stage.bind(self.count, self.tally)
+        self.stage.setup()
+
+    def process(self, element):
+        return self.stage.process(element)
+
+    def teardown(self):
+        self.stage.teardown()

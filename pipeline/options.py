@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
@@ -30,6 +31,26 @@ _probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expe
 _open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
 _seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
 _positive_seconds = checked(float, lambda s: s > 0, "is not positive; expected seconds, e.g. 30")
+
+
+ENGINES = ("beam", "spark")
+_SPARK_MASTER = re.compile(r"local(\[(\*|\d+)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|spark://\S+|yarn|k8s://\S+")
+
+
+def _spark_master(value: str) -> str:
+    if not _SPARK_MASTER.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a Spark master URL; expected local[*], local[4], local-cluster[2,1,1024], "
+            "spark://HOST:7077, yarn or k8s://https://HOST:443")
+    return value
+
+
+def _spark_conf(value: str) -> tuple[str, str]:
+    key, eq, setting = value.partition("=")
+    if not eq or not key.startswith("spark."):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Spark setting; expected KEY=VALUE with a spark.* key, "
+                                         "e.g. spark.executor.memory=4g")
+    return key, setting
 
 
 def _flag(parser, name: str, **kwargs) -> None:
@@ -112,6 +133,14 @@ class CorpusOptions(PipelineOptions):
                    "(on Dataflow the same figures are the read counters)")
         _flag(parser, "progress-interval", type=_positive_seconds, default=30.0, metavar="SECONDS",
               help="seconds between progress lines when stderr is not a terminal")
+        _flag(parser, "engine", default="beam", choices=ENGINES,
+              help="beam runs the job on Apache Beam (--runner: this machine, Dataflow, ...); spark on a "
+                   "Spark cluster through pyspark (pip install 'xlmr-cc100[spark]', and a Java runtime)")
+        _flag(parser, "spark-master", type=_spark_master, default=None, metavar="URL",
+              help="--engine spark: local[N], local[*], local-cluster[N,CORES,MB], spark://HOST:PORT, yarn or "
+                   "k8s://URL (default: spark-submit's master when launched by it, else local[*])")
+        _flag(parser, "conf", type=_spark_conf, action="append", default=[], metavar="KEY=VALUE",
+              help="--engine spark: a Spark setting, e.g. spark.executor.memory=4g; repeat for more")
 
 
 def _all_beam_flags_parser(prog: str) -> argparse.ArgumentParser:
@@ -148,6 +177,8 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
     for dest, value in RECIPES[known.recipe].items():
         if getattr(known, dest) is None:
             argv += [f"--{dest.replace('_', '-')}", value]
+    if known.engine == "spark":
+        return PipelineOptions(argv)  # Beam's runner flags do not apply
     if known.runner is None:
         # Beam's DirectRunner would first try Prism, a Go binary it downloads at
         # run time and which ignores --direct_num_workers; the FnApiRunner is

@@ -15,10 +15,12 @@ Nothing appears under DIR until every shard is written: shards go to
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 import os
 import tempfile
+from typing import Iterable
 
 import apache_beam as beam
 import pyarrow as pa
@@ -57,6 +59,8 @@ SCHEMA = pa.schema(
     ]
 )
 
+ROW_GROUP = 2000  # rows: a few MB of text, what a reader holds at once
+
 
 def parse_warc_date(value: str) -> datetime.datetime | None:
     try:
@@ -82,16 +86,23 @@ def to_row(doc: Document) -> dict:
     }
 
 
+def shard_count(documents: int, shard_rows: int) -> int:
+    return max(1, math.ceil(documents / shard_rows))
+
+
 def shard_of(doc_id: str, n_shards: int) -> int:
     return hash64(doc_id.encode("utf-8")) % n_shards
 
 
-def write_parquet(docs: list[Document], path: str) -> None:
-    """Write one shard to any Beam filesystem path (via a local file: pyarrow needs seek)."""
-    table = pa.Table.from_pylist([to_row(d) for d in sorted(docs, key=lambda d: d.id)], schema=SCHEMA)
+def write_parquet(docs: Iterable[Document], path: str) -> None:
+    """Write one shard, `docs` in id order, to any Beam filesystem path: row group by row group
+    (memory holds one), via a local file (pyarrow needs seek)."""
+    docs = iter(docs)
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "shard.parquet")
-        pq.write_table(table, local, compression="zstd", row_group_size=2000)
+        with pq.ParquetWriter(local, SCHEMA, compression="zstd") as writer:
+            while group := list(itertools.islice(docs, ROW_GROUP)):
+                writer.write_table(pa.Table.from_pylist([to_row(d) for d in group], schema=SCHEMA))
         with open(local, "rb") as src, FileSystems.create(path) as dst:
             while chunk := src.read(1 << 22):
                 dst.write(chunk)
@@ -111,7 +122,7 @@ class _WriteShard(beam.DoFn):
         (lang, index, total), docs = element
         relative = shard_path(lang, index, total)
         temp = FileSystems.join(self.temp_dir, relative)
-        write_parquet(list(docs), temp)
+        write_parquet(sorted(docs, key=lambda d: d.id), temp)
         yield lang, temp, FileSystems.join(self.output, relative)
 
 
@@ -120,22 +131,28 @@ class _Finalize(beam.DoFn):
 
     def __init__(self, output: str, config: dict):
         self.output, self.config = output, config
-        # The run's folder sits in DIR/_temporary; one run writes a DIR at a time.
-        self.temp_root = FileSystems.join(output, TEMP_DIR)
 
     def process(self, _, written, lang_totals, counters, near_dups):
-        shards: dict[str, int] = {}
-        for lang, temp, final in sorted(written):
-            _ensure_parent(final)
-            if FileSystems.exists(temp):  # a retried finalise finds it already moved
-                FileSystems.rename([temp], [final])
-            shards[lang] = shards.get(lang, 0) + 1
-        stats = build_stats(lang_totals, shards, counters, near_dups, self.config)
-        _write_text(FileSystems.join(self.output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
-        if FileSystems.exists(self.temp_root):
-            FileSystems.delete([self.temp_root])
-        _write_text(FileSystems.join(self.output, SUCCESS_FILE), "")
-        yield stats
+        yield finalize(self.output, written, lang_totals, counters, near_dups, self.config)
+
+
+def finalize(output: str, written: list[tuple[str, str, str]], lang_totals: dict[str, tuple],
+             counters: dict[str, int], near_dups: dict[str, tuple[int, int]], config: dict) -> dict:
+    """Once every shard is written, as (lang, temporary path, final path): move them into
+    place, write `_stats.json`, remove `_temporary` and write `_SUCCESS` last. Returns the stats."""
+    shards: dict[str, int] = {}
+    for lang, temp, final in sorted(written):
+        _ensure_parent(final)
+        if FileSystems.exists(temp):  # a retried finalise finds it already moved
+            FileSystems.rename([temp], [final])
+        shards[lang] = shards.get(lang, 0) + 1
+    stats = build_stats(lang_totals, shards, counters, near_dups, config)
+    _write_text(FileSystems.join(output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
+    temp_root = FileSystems.join(output, TEMP_DIR)  # one run writes a DIR at a time
+    if FileSystems.exists(temp_root):
+        FileSystems.delete([temp_root])
+    _write_text(FileSystems.join(output, SUCCESS_FILE), "")
+    return stats
 
 
 def _write_text(path: str, text: str) -> None:
@@ -160,7 +177,7 @@ class WriteCorpus(beam.PTransform):
     def expand(self, docs):
         lang_totals = docs | "LanguageStats" >> LanguageStats()
         n_shards = lang_totals | "ShardCount" >> beam.MapTuple(
-            lambda lang, t: (lang, max(1, math.ceil(t[0] / self.shard_rows)))
+            lambda lang, t: (lang, shard_count(t[0], self.shard_rows))
         )
         written = (
             docs

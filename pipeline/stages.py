@@ -1,8 +1,9 @@
-"""The per-record stages as DoFns: thin wiring around the pure functions.
+"""The per-record stages: thin wiring around the pure functions, for any engine.
 
-Each DoFn counts under its own namespace (read, extract, repair, quality, length, lid) and
-has a `counts` output; see counting_dofn.py. Models and child processes are
-created in `setup`, once per DoFn instance, never per bundle.
+Each is a `Stage` (counters.py) counting under its own namespace (read, extract, repair,
+quality, length, lid). Beam runs them as DoFns with a `counts` output (counting_dofn.py),
+Spark once per partition (spark_job.py). Models and child processes are created in
+`setup`, once per instance on a worker, never per record or bundle.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import dataclasses
 import functools
 import logging
 
-import apache_beam as beam
-
-from .counting_dofn import CountingDoFn
+from .counters import Stage
 from .extract_text import html_to_text, to_document
 from .http_reader import DownloadFailed, RetryPolicy
 from .inputs import open_input
@@ -32,7 +31,7 @@ from .words import WordSplitter
 log = logging.getLogger(__name__)
 
 
-class ReadRecords(CountingDoFn):
+class ReadRecords(Stage):
     """file path -> RawRecord for each HTML 200 response / WET conversion."""
 
     namespace = "read"
@@ -99,7 +98,7 @@ def _position(stream, default: int) -> int:
 _FAILED = object()
 
 
-class ExtractText(CountingDoFn):
+class ExtractText(Stage):
     """RawRecord -> Document: trafilatura on HTML (time-limited), WET text as is."""
 
     namespace = "extract"
@@ -145,7 +144,7 @@ class ExtractText(CountingDoFn):
         return text
 
 
-class RepairText(CountingDoFn):
+class RepairText(Stage):
     """Document -> Document with mojibake fixed, table rows readable, e-mail and IP addresses masked."""
 
     namespace = "repair"
@@ -159,7 +158,7 @@ class RepairText(CountingDoFn):
         yield dataclasses.replace(doc, text=text, pii_spans=pii_spans)
 
 
-class FilterQuality(CountingDoFn):
+class FilterQuality(Stage):
     """Document -> Document with its quality signals; dropped (`filter`) or tagged (`tag`) when a check fails.
 
     The thresholds are those of the language lid.176 gives the text the filters
@@ -209,7 +208,7 @@ class FilterQuality(CountingDoFn):
                                   lang=lang, lang_score=score)
 
 
-class FilterMinChars(CountingDoFn):
+class FilterMinChars(Stage):
     namespace = "length"
 
     def __init__(self, min_chars: int):
@@ -220,7 +219,7 @@ class FilterMinChars(CountingDoFn):
             yield doc
 
 
-class IdentifyLanguage(CountingDoFn):
+class IdentifyLanguage(Stage):
     """Document -> Document with `lang`, kept when confident and wanted."""
 
     namespace = "lid"
@@ -237,7 +236,7 @@ class IdentifyLanguage(CountingDoFn):
             yield labelled
 
 
-class LanguageOfRemoved(beam.DoFn):
+class LanguageOfRemoved(Stage):
     """Document -> (lang, (1, characters)) for statistics of removed documents.
 
     Identified on the first PREFIX characters (fastText's cost is linear in

@@ -19,6 +19,8 @@ from .corpus import run
 from .options import CorpusOptions
 
 LIST_PARAMETERS = ("input", "languages")
+# A template always runs on Dataflow: the Spark engine's flags are not offered.
+SPARK_ONLY = ("engine", "spark_master", "conf")
 BOOLEAN_PARAMETERS = ("overwrite",)
 
 _GS_OR_HTTP = r"(gs|https?)://[^,]+"
@@ -64,7 +66,7 @@ def metadata() -> dict:
     CorpusOptions._add_argparse_args(parser)
     parameters = []
     for action in parser._actions:
-        if not action.option_strings or action.dest == "help":
+        if not action.option_strings or action.dest in ("help", *SPARK_ONLY):
             continue
         if action.dest not in REGEXES:
             raise KeyError(f"--{action.dest} has no template parameter: add it to REGEXES")

@@ -14,7 +14,7 @@ def test_help_documents_every_flag(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     dests = CorpusOptions(["--output", "x"]).get_all_options(current_only=True)
-    assert len(dests) == 25
+    assert len(dests) == 28
     for dest in dests:
         assert f"--{dest.replace('_', '-')} " in text
     assert "--direct_num_workers" in text

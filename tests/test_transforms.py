@@ -5,7 +5,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from conftest import DATA, SAMPLE_WET
-from xlmr.pipeline.counting_dofn import COUNTS_TAG
+from xlmr.pipeline.counting_dofn import COUNTS_TAG, StageDoFn
 from xlmr.pipeline.deduplicate import Deduplicate
 from xlmr.pipeline.records import Document, RawRecord
 from xlmr.pipeline.stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords
@@ -64,7 +64,7 @@ def test_dedup_drops_a_document_left_empty_and_a_record_read_twice():
 def test_read_records_counts_a_missing_file():
     files = [str(SAMPLE_WET), str(DATA / "no-such-file.warc.gz")]
     with TestPipeline() as p:
-        result = p | beam.Create(files) | beam.ParDo(ReadRecords(1 << 20)).with_outputs(COUNTS_TAG, main="main")
+        result = p | beam.Create(files) | beam.ParDo(StageDoFn(ReadRecords(1 << 20))).with_outputs(COUNTS_TAG, main="main")
         assert_that(result.main | beam.Map(lambda r: r.is_text), equal_to([True] * 4))
         assert_that(
             counts_of(result),
@@ -82,7 +82,7 @@ def test_extract_text_times_out_and_goes_on():
     with TestPipeline() as p:
         result = (
             p | beam.Create([record, wet])
-            | beam.ParDo(ExtractText(timeout=0.001)).with_outputs(COUNTS_TAG, main="main")
+            | beam.ParDo(StageDoFn(ExtractText(timeout=0.001))).with_outputs(COUNTS_TAG, main="main")
         )
         assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<w>"]))
         assert_that(counts_of(result), equal_to([("extract:filtered:timeout", 1), ("extract:passed", 1)]),
@@ -96,8 +96,8 @@ def test_min_chars_and_language_stages():
         doc("<short>", "Kurz."),
     ]
     with TestPipeline() as p:
-        long_docs = p | beam.Create(docs) | "Length" >> beam.ParDo(FilterMinChars(20))
-        labelled = long_docs | "LID" >> beam.ParDo(IdentifyLanguage(None, 0.5, frozenset({"de"})))
+        long_docs = p | beam.Create(docs) | "Length" >> beam.ParDo(StageDoFn(FilterMinChars(20)))
+        labelled = long_docs | "LID" >> beam.ParDo(StageDoFn(IdentifyLanguage(None, 0.5, frozenset({"de"}))))
         assert_that(labelled | beam.Map(lambda d: (d.id, d.lang)), equal_to([("<de>", "de")]))
 
 
