@@ -137,7 +137,7 @@ def _plan(args, run, model_uri: str, tokenizer, tokdir: Path, config, parallel, 
     from xlmr.common.language_codes import split_codes
     from xlmr.common.alpha_sampling import sampling_probabilities
     from xlmr.common.corpus_reader import Corpus, select_languages
-    from xlmr.trainer.dataset import load_encoder
+    from xlmr.trainer.loading import load_encoder
     from xlmr.trainer.evaluate import heldout_sequences
 
     from .embeddings import default_layer
@@ -237,8 +237,8 @@ def evaluate_checkpoint(args, scratch: Path) -> dict:
 def _evaluate(args, model_uri: str, model_dir: Path, device, scratch: Path) -> dict:
     from transformers import AutoModelForMaskedLM
 
-    from xlmr.trainer.distributed import Context
-    from xlmr.trainer.train import autocast_for, load_tokenizer
+    from xlmr.trainer.distributed import Context, autocast_for
+    from xlmr.trainer.loading import load_tokenizer
 
     from .eval_report import averages
     from .parallel_set import load
@@ -304,7 +304,7 @@ def write_outputs(report: dict, output: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     from xlmr.common.corpus_reader import CorpusError
-    from xlmr.trainer.train import TrainError
+    from xlmr.trainer.errors import TrainError
 
     from .eval_report import format_table
 

@@ -10,14 +10,17 @@ Everything loads with `weights_only=True` or as JSON/safetensors: no pickled cod
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from .distributed import Context
 from .presets import SHAPE_FIELDS
 from .run_dir import RunDir
 
@@ -39,26 +42,45 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def save(run: RunDir, step: int, ctx, model, tokenizer, optimizer, scheduler, scaler, state: dict, data: dict,
-         keep: int) -> str:
+@dataclasses.dataclass
+class TrainState:
+    """What a checkpoint saves and restores: the model, its optimisation, and where the run stands."""
+
+    ctx: Context
+    model: torch.nn.Module  # the XLMRobertaForMaskedLM (save_pretrained writes it), not its DDP wrapper
+    tokenizer: Any
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None  # fp16 only
+    setup: dict  # what trainer_state.json records of the run besides step, tokens and world
+    step: int = 0
+    tokens: int = 0  # trained, all ranks
+    batches: int = 0  # micro-batches this rank consumed
+    readers: dict = dataclasses.field(default_factory=dict)  # this rank's data-reader positions
+    rng: dict | None = None  # this rank's RNG states from a checkpoint, set once the data loader has started
+
+
+def save(state: TrainState, run: RunDir) -> str:
     """Every rank calls this. Files go to a local step-N.tmp first; a local OUT then gets it renamed to
     step-N by rank 0, a remote one gets each rank's files uploaded and a COMPLETE marker last.
     With the tokenizer beside the weights, step-N loads in transformers (and xlmr-eval) on its own."""
-    name = f"step-{step}"
+    ctx = state.ctx
+    name = f"step-{state.step}"
     tmp = run.local / "checkpoints" / f"{name}.tmp"
     if ctx.main or run.remote:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     ctx.barrier()
     torch.save(rng_state(), tmp / f"rank-{ctx.rank}.pt")
-    (tmp / f"rank-{ctx.rank}.json").write_text(json.dumps(data))
+    (tmp / f"rank-{ctx.rank}.json").write_text(json.dumps({"batches": state.batches, "readers": state.readers}))
     if ctx.main:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        torch.save({"scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else None},
-                   tmp / "scheduler.pt")
-        (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+        state.model.save_pretrained(tmp)
+        state.tokenizer.save_pretrained(tmp)
+        torch.save(state.optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save({"scheduler": state.scheduler.state_dict(),
+                    "scaler": state.scaler.state_dict() if state.scaler else None}, tmp / "scheduler.pt")
+        trainer_state = {"step": state.step, "tokens": state.tokens, "world": ctx.world, **state.setup}
+        (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2))
     ctx.barrier()
     if run.remote:
         run.push(f"checkpoints/{tmp.name}", f"checkpoints/{name}")  # this rank's files (rank 0: and the shared ones)
@@ -73,11 +95,14 @@ def save(run: RunDir, step: int, ctx, model, tokenizer, optimizer, scheduler, sc
         # .tmp directories of runs that crashed mid-save go too
         for stale in tmp.parent.glob("step-*.tmp"):
             shutil.rmtree(stale)
-    if ctx.main:
-        for old in run.checkpoints()[:-keep]:
-            run.delete(f"checkpoints/{old}")
     ctx.barrier()
     return f"{run}/checkpoints/{name}"
+
+
+def prune(run: RunDir, keep: int) -> None:
+    """Rank 0, after a save: delete all but the last `keep` checkpoints."""
+    for old in run.checkpoints()[:-keep]:
+        run.delete(f"checkpoints/{old}")
 
 
 def _fsync(directory: Path) -> None:
@@ -120,18 +145,29 @@ def load_weights(path: Path, model) -> None:
     model.tie_weights()
 
 
-def load(path: Path, ctx, model, optimizer, scheduler, scaler) -> tuple[dict, dict | None]:
-    """Restore everything in place; returns (trainer state, this rank's data positions or None)."""
-    load_weights(path, model)
-    optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=ctx.device, weights_only=True))
+def load(state: TrainState, path: Path) -> dict:
+    """Restore `state` in place from the checkpoint at `path`; returns its trainer_state.json. The data
+    positions come back only when as many processes and workers wrote it: they belong to those readers."""
+    ctx = state.ctx
+    load_weights(path, state.model)
+    state.optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=ctx.device, weights_only=True))
     schedule = torch.load(path / "scheduler.pt", weights_only=True)
-    scheduler.load_state_dict(schedule["scheduler"])
-    if scaler and schedule["scaler"]:
-        scaler.load_state_dict(schedule["scaler"])
-    state = json.loads((path / "trainer_state.json").read_text())
-    rank_file = path / f"rank-{ctx.rank}.json"
-    data = json.loads(rank_file.read_text()) if rank_file.exists() else None
+    state.scheduler.load_state_dict(schedule["scheduler"])
+    if state.scaler and schedule["scaler"]:
+        state.scaler.load_state_dict(schedule["scaler"])
+    written = json.loads((path / "trainer_state.json").read_text())
+    state.step, state.tokens = written["step"], written["tokens"]
+    positions = path / f"rank-{ctx.rank}.json"
+    if positions.exists() and same_readers(written, state):
+        data = json.loads(positions.read_text())
+        state.readers = {int(k): v for k, v in data["readers"].items()}
+        state.batches = data["batches"]
     rng = path / f"rank-{ctx.rank}.pt"
     if rng.exists():
-        set_rng_state(torch.load(rng, weights_only=True))
-    return state, data
+        state.rng = torch.load(rng, weights_only=True)
+    return written
+
+
+def same_readers(written: dict, state: TrainState) -> bool:
+    """Whether a checkpoint's trainer_state.json was written by this run's processes x workers."""
+    return (written["world"], written["workers"]) == (state.ctx.world, state.setup["workers"])

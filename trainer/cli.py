@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     from xlmr.common.corpus_reader import CorpusError
 
     from .checkpoint import CheckpointError
-    from .train import NonFiniteLoss, TrainError, train
+    from .errors import NonFiniteLoss, TrainError
+    from .train import train
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:

@@ -15,7 +15,6 @@ waits on another's short last batch.
 from __future__ import annotations
 
 import bisect
-import os
 import random
 from typing import Iterator
 
@@ -25,16 +24,9 @@ from torch.utils.data import IterableDataset, get_worker_info
 from xlmr.common.alpha_sampling import sampling_probabilities
 from xlmr.common.corpus_reader import Corpus
 
+from .loading import load_encoder
 from .packing import Packer
 from .shard_stream import EmptyStream, LanguageStream, assign, heldout_count
-
-
-def load_encoder(tokdir: str):
-    """Paragraphs -> token ids without special tokens, with the tokenizer's own Rust backend."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(os.path.join(tokdir, "tokenizer.json"))
-    return lambda texts: [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
 
 class PackedStream(IterableDataset):

@@ -1,7 +1,9 @@
-"""Process group set-up from torchrun's environment: NCCL on GPUs, gloo on CPU, nothing for one process."""
+"""Process group set-up from torchrun's environment (NCCL on GPUs, gloo on CPU, nothing for one process),
+and the autocast that --precision asks for on the device it picked."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 
@@ -62,3 +64,14 @@ def setup(device: str = "auto") -> Context:
 def teardown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def autocast_for(precision: str, device: torch.device):
+    """(autocast context factory, gradient scaler or None) for --precision."""
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    if precision == "fp32":
+        return contextlib.nullcontext, None
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+    return (lambda: torch.autocast(device.type, dtype=dtype)), scaler

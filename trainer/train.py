@@ -10,61 +10,35 @@ their intervals.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
 import time
 from pathlib import Path
+from typing import Callable, Iterator, NamedTuple
 
 import torch
 
-from xlmr.common.remote_files import local_input
 from xlmr.common.corpus_reader import Corpus, select_languages
+from xlmr.common.remote_files import local_input
 
 from . import checkpoint
-from .dataset import PackedStream, advance, collate, load_encoder
-from .distributed import setup, teardown
+from .checkpoint import TrainState
+from .dataset import PackedStream, advance, collate
+from .distributed import autocast_for, setup, teardown
+from .errors import NonFiniteLoss, TrainError
 from .evaluate import evaluate, format_report, heldout_sequences
 from .flops import training_flops_per_token
+from .loading import load_encoder, load_tokenizer
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
 from .optim import build_optimizer, linear_schedule, rebase
-from .run_dir import RunDir
-from .training_report import write_training_report
 from .presets import model_config
+from .run_dir import RunDir
 from .sparse_mlm import SparseMaskedLM
-
-
-class TrainError(Exception):
-    """The inputs or the output directory do not allow the run."""
-
-
-class NonFiniteLoss(Exception):
-    """The loss became NaN or inf; nothing of that update was applied."""
-
-
-def load_tokenizer(tokdir: str, flag: str = "--tokenizer"):
-    """An XLM-R tokenizer from a local directory; `flag` is named in errors."""
-    from transformers import AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(tokdir)
-    except (OSError, ValueError) as exc:
-        raise TrainError(f"{flag} {tokdir}: not an xlmr-tokenizer output ({exc})") from exc
-    if tokenizer.mask_token_id is None or tokenizer.pad_token_id is None:
-        raise TrainError(f"{flag} {tokdir} has no <mask> or <pad> token: expected an XLM-R tokenizer")
-    return tokenizer
-
-
-def autocast_for(precision: str, device: torch.device):
-    """(autocast context factory, gradient scaler or None) for --precision."""
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
-    if precision == "fp32":
-        return contextlib.nullcontext, None
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
-    return (lambda: torch.autocast(device.type, dtype=dtype)), scaler
+from .training_report import write_training_report
 
 
 class Metrics:
@@ -90,6 +64,29 @@ def _step_of(line: str) -> float:
         return math.inf
 
 
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """What a run opens once and every step uses (what changes, and what a checkpoint keeps, is TrainState)."""
+
+    args: argparse.Namespace
+    out: RunDir
+    loss: SparseMaskedLM  # the model's masked-LM loss; evaluation runs it unwrapped, on each rank's share
+    ddp: torch.nn.Module | None  # `loss` wrapped for gradient all-reduce when there are several processes
+    autocast: Callable
+    vocab: Vocabulary
+    batches: Iterator
+    heldout: dict[str, list[list[int]]]  # packed held-out sequences per language
+    metrics: Metrics
+
+
+class Update(NamedTuple):
+    loss: float  # mean over the update's masked tokens, all ranks
+    lr: float  # the rate the update used
+    grad_norm: float  # before clipping
+    masked: int  # masked tokens, all ranks
+    tokens: int  # tokens, all ranks
+
+
 def train(args) -> dict:
     ctx = setup(args.device)
     try:
@@ -99,9 +96,44 @@ def train(args) -> dict:
 
 
 def _train(args, ctx) -> dict:
-    from torch.nn.parallel import DistributedDataParallel
-    from torch.utils.data import DataLoader
     from tqdm import tqdm
+
+    run, state = _open(args, ctx)
+    flops_per_token = training_flops_per_token(state.model.config, args.seq_len, args.mask_prob)
+    bar = tqdm(total=args.max_steps, initial=state.step, disable=not ctx.main, unit="step", dynamic_ncols=True)
+    window_start, window_tokens, loss, report = time.perf_counter(), 0, float("nan"), {}
+    state.model.train()
+    while state.step < args.max_steps:
+        update = _update(run, state)
+        loss = update.loss
+        window_tokens += update.tokens
+        bar.update(1)
+        if state.step % args.log_every == 0 or state.step == args.max_steps:
+            _check_agreement(ctx, update.grad_norm, state.step)
+            elapsed = time.perf_counter() - window_start
+            record = {"event": "train", "step": state.step, "tokens": state.tokens, "loss": update.loss,
+                      "lr": update.lr, "grad_norm": update.grad_norm, "masked": update.masked,
+                      "tokens_per_s": window_tokens / elapsed}
+            record["tflops_per_process"] = record["tokens_per_s"] / ctx.world * flops_per_token / 1e12
+            if args.peak_tflops:
+                record["mfu"] = record["tflops_per_process"] / args.peak_tflops
+            run.metrics.write(record)
+            bar.set_postfix(loss=f"{update.loss:.3f}", lr=f"{update.lr:.2e}", tok_s=f"{record['tokens_per_s']:,.0f}")
+            window_start, window_tokens = time.perf_counter(), 0
+        if state.step % args.save_every == 0 or state.step == args.max_steps:
+            _save(run, state)
+        if (args.eval_every and state.step % args.eval_every == 0) or state.step == args.max_steps:
+            report = _evaluate(run, state)
+    bar.close()
+    _finish(run, state)
+    return {"step": state.step, "tokens": state.tokens, "loss": loss, "eval": report, "final": f"{run.out}/final",
+            "main": ctx.main}
+
+
+def _open(args, ctx) -> tuple[Run, TrainState]:
+    """Read the inputs, check OUT, build the model and its optimisation, resume from OUT's latest
+    checkpoint if there is one, start the data; the order keeps a resumed run's RNG draws exact."""
+    from torch.nn.parallel import DistributedDataParallel
     from transformers import XLMRobertaForMaskedLM
     from transformers.utils import logging as hf_logging
 
@@ -111,181 +143,171 @@ def _train(args, ctx) -> dict:
     except FileNotFoundError as exc:
         raise TrainError(f"--tokenizer {exc}") from exc
     tokenizer = load_tokenizer(tokdir)
-    vocab = Vocabulary.of(tokenizer)
     corpus = Corpus(args.data, flag="--data")
     sizes = select_languages(corpus, args.languages)
     config = model_config(args.model, tokenizer)
-    vocabulary = checkpoint.vocabulary_digest(tokenizer)
-    run = RunDir(args.output, args.staging_dir, ctx.rank)
-    if args.overwrite:
-        if ctx.main:
-            for name in ("checkpoints", "final", "metrics.jsonl"):
-                run.delete(name)
-        ctx.barrier()  # no rank looks for checkpoints before they are gone
-    found = run.checkpoints()
-    if found and not args.resume:
-        raise TrainError(f"--output {run} already has checkpoints (latest {found[-1]}): "
-                         "pass --resume to continue that run, or choose a new --output")
-    resume_from = run.fetch(f"checkpoints/{found[-1]}") if found else None
-    if resume_from:
-        checkpoint.check_compatible(resume_from, config, vocabulary)
+    recorded = {"workers": args.workers, "vocabulary": checkpoint.vocabulary_digest(tokenizer), "model": args.model,
+                "seq_len": args.seq_len}
+    out = RunDir(args.output, args.staging_dir, ctx.rank)
+    latest = _latest_checkpoint(out, args, ctx)
+    if latest:
+        checkpoint.check_compatible(latest, config, recorded["vocabulary"])
 
     torch.manual_seed(args.seed)
     model = XLMRobertaForMaskedLM(config).to(ctx.device)
-    loss_module = SparseMaskedLM(model)
+    loss = SparseMaskedLM(model)
     ddp = None
     if ctx.distributed:
-        ddp = DistributedDataParallel(loss_module, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
+        ddp = DistributedDataParallel(loss, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
     if args.compile:
         # The encoder only, in place (parameter names unchanged): its shapes are fixed, while the
         # masked-position gather before the head changes size every batch, and recompiling on
         # that would make a resumed run's numbers differ from an uninterrupted one's.
         model.roberta.compile()
-    forward = ddp or loss_module
     autocast, scaler = autocast_for(args.precision, ctx.device)
     optimizer = build_optimizer(model, args.lr, args.weight_decay, fused=ctx.device.type == "cuda")
-    scheduler = linear_schedule(optimizer, args.warmup, args.max_steps)
+    state = TrainState(ctx, model, tokenizer, optimizer, linear_schedule(optimizer, args.warmup, args.max_steps),
+                       scaler, recorded)
+    if latest:
+        _resume(state, latest, args.lr)
+    batches = _batches(args, state, tokdir, sizes, new_positions=latest is not None and not state.readers)
+    heldout = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(tokdir), args.seq_len,
+                                tokenizer.bos_token_id, tokenizer.eos_token_id, args.eval_sequences)
+    if ctx.main:
+        out.fetch("metrics.jsonl")
+    metrics = Metrics(out.local / "metrics.jsonl", ctx.main, state.step)
+    if not latest:
+        # cwd: relative paths in args are relative to it (xlmr-eval finds the corpus with it)
+        metrics.write({"event": "start", "step": 0, "args": vars(args), "cwd": os.getcwd(), "world": ctx.world,
+                       "parameters": sum(p.numel() for p in model.parameters()), "vocab_size": len(tokenizer),
+                       "languages": sizes, "heldout_sequences": {lang: len(s) for lang, s in heldout.items()}})
+    return Run(args, out, loss, ddp, autocast, Vocabulary.of(tokenizer), batches, heldout, metrics), state
 
-    step, tokens, readers, consumed = 0, 0, {}, 0
-    workers = max(args.workers, 1)
-    rng_after_resume = None
-    if resume_from:
-        state, data = checkpoint.load(resume_from, ctx, model, optimizer, scheduler, scaler)
-        rng_after_resume = checkpoint.rng_state()
-        step, tokens = state["step"], state["tokens"]
-        rebase(scheduler, args.lr)
-        if data and state["world"] == ctx.world and state["workers"] == args.workers:
-            readers = {int(k): v for k, v in data["readers"].items()}
-            consumed = data["batches"]
-        elif ctx.main:
-            print(f"xlmr-train: {resume_from.name} was written by {state['world']} processes x "
-                  f"{state['workers']} workers, this run has {ctx.world} x {args.workers}: "
-                  "model and optimizer resume, the data streams start over from new positions")
+
+def _latest_checkpoint(out: RunDir, args, ctx) -> Path | None:
+    """A local copy of OUT's latest checkpoint, once --overwrite has emptied OUT; refused without --resume."""
+    if args.overwrite:
         if ctx.main:
-            print(f"xlmr-train: resuming from {resume_from} (step {step})")
+            for name in ("checkpoints", "final", "metrics.jsonl"):
+                out.delete(name)
+        ctx.barrier()  # no rank looks for checkpoints before they are gone
+    found = out.checkpoints()
+    if found and not args.resume:
+        raise TrainError(f"--output {out} already has checkpoints (latest {found[-1]}): "
+                         "pass --resume to continue that run, or choose a new --output")
+    return out.fetch(f"checkpoints/{found[-1]}") if found else None
 
+
+def _resume(state: TrainState, path: Path, lr: float) -> None:
+    written = checkpoint.load(state, path)
+    rebase(state.scheduler, lr)
+    ctx = state.ctx
+    if ctx.main:
+        if not checkpoint.same_readers(written, state):
+            print(f"xlmr-train: {path.name} was written by {written['world']} processes x "
+                  f"{written['workers']} workers, this run has {ctx.world} x {state.setup['workers']}: "
+                  "model and optimizer resume, the data streams start over from new positions")
+        print(f"xlmr-train: resuming from {path} (step {state.step})")
+
+
+def _batches(args, state: TrainState, tokdir: str, sizes: dict[str, int], new_positions: bool) -> Iterator:
+    """Training batches from where the state's readers stand; `new_positions`: from new seeded ones."""
+    from torch.utils.data import DataLoader
+
+    ctx, tokenizer = state.ctx, state.tokenizer
     dataset = PackedStream(args.data, tokdir, sizes, alpha=args.alpha, length=args.seq_len,
                            bos=tokenizer.bos_token_id, eos=tokenizer.eos_token_id, heldout=args.eval_paragraphs,
-                           seed=args.seed if readers or not resume_from else f"{args.seed}+{step}",
+                           seed=f"{args.seed}+{state.step}" if new_positions else args.seed,
                            rank=ctx.rank, world=ctx.world, workers=args.workers,
-                           shift=consumed % workers, states=readers)
+                           shift=state.batches % max(args.workers, 1), states=state.readers)
     # Its own generator: creating the loader iterator must not draw from the global RNG that
     # dropout uses, or a resumed run would diverge from an uninterrupted one.
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate,
                         pin_memory=ctx.device.type == "cuda", generator=torch.Generator().manual_seed(args.seed))
     batches = iter(loader)
-    if rng_after_resume:
-        checkpoint.set_rng_state(rng_after_resume)
-    eval_sets = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(tokdir),
-                                  args.seq_len, tokenizer.bos_token_id, tokenizer.eos_token_id, args.eval_sequences)
-    if ctx.main:
-        run.fetch("metrics.jsonl")
-    metrics = Metrics(run.local / "metrics.jsonl", ctx.main, step)
-    if ctx.main and not resume_from:
-        # cwd: relative paths in args are relative to it (xlmr-eval finds the corpus with it)
-        metrics.write({"event": "start", "step": 0, "args": vars(args), "cwd": os.getcwd(), "world": ctx.world,
-                       "parameters": sum(p.numel() for p in model.parameters()), "vocab_size": len(tokenizer),
-                       "languages": sizes,
-                       "heldout_sequences": {lang: len(s) for lang, s in eval_sets.items()}})
+    if state.rng:
+        checkpoint.set_rng_state(state.rng)
+    return batches
 
-    def run_eval() -> dict:
-        model.eval()
-        report = evaluate(loss_module, eval_sets, vocab, tokenizer.pad_token_id, ctx, args.batch_size,
-                          args.mask_prob, autocast)
-        model.train()
-        metrics.write({"event": "eval", "step": step, "tokens": tokens, "eval": report})
-        if ctx.main and report:
-            print(f"\nheld-out masked-LM loss at step {step}:\n{format_report(report)}")
-        return report
 
-    def save() -> str:
-        data = {"batches": consumed, "readers": readers}
-        state = {"tokens": tokens, "world": ctx.world, "workers": args.workers, "vocabulary": vocabulary,
-                 "model": args.model, "seq_len": args.seq_len}
-        saved = checkpoint.save(run, step, ctx, model, tokenizer, optimizer, scheduler, scaler, state, data,
-                                args.keep_checkpoints)
-        if ctx.main:
-            run.push("metrics.jsonl")
-        return saved
-
-    flops_per_token = training_flops_per_token(config, args.seq_len, args.mask_prob)
-    model.train()
-    bar = tqdm(total=args.max_steps, initial=step, disable=not ctx.main, unit="step", dynamic_ncols=True)
-    window_start, window_tokens, loss_value, report = time.perf_counter(), 0, float("nan"), {}
-    while step < args.max_steps:
-        micro = []
-        for m in range(args.grad_accum):
-            ids, metas = next(batches)
-            advance(readers, metas)
-            generator = torch.Generator(ctx.device).manual_seed(derive_seed(args.seed, ctx.rank, step, m))
-            micro.append(mask_tokens(ids.to(ctx.device, non_blocking=True), vocab, generator, args.mask_prob))
-        consumed += args.grad_accum
-        masked_total = ctx.sum(sum((labels != IGNORE).sum() for _, labels in micro).double())
-        loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
-        for m, (inputs, labels) in enumerate(micro):
-            last = m == len(micro) - 1
-            with contextlib.nullcontext() if last or ddp is None else ddp.no_sync():
-                with autocast():
-                    loss = forward(inputs, labels)
-                scaled = loss * (ctx.world / masked_total)
-                (scaler.scale(scaled) if scaler else scaled).backward()
-            loss_sum += loss.detach().double()
-        if scaler:
-            scaler.unscale_(optimizer)
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
-        loss_value = (ctx.sum(loss_sum) / masked_total).item()
-        # The fp16 scaler skips updates with overflowing gradients by itself; otherwise a NaN
-        # gradient under a finite loss would write NaN into every weight.
-        if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
-            optimizer.zero_grad(set_to_none=True)
-            saved = run.checkpoints()
-            last_good = f"{run}/checkpoints/{saved[-1]}" if saved else None
-            what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
-            raise NonFiniteLoss(f"{what} at step {step + 1}; the update was not applied. Last good "
-                                f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
-                                "--precision bf16 instead of fp16 usually helps)")
-        lr = scheduler.get_last_lr()[0]  # the rate of this update
-        if scaler:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        scheduler.step()
+def _update(run: Run, state: TrainState) -> Update:
+    """One optimizer update over --grad-accum micro-batches: see the module's docstring for the scaling."""
+    args, ctx, scaler, optimizer = run.args, state.ctx, state.scaler, state.optimizer
+    micro = []
+    for m in range(args.grad_accum):
+        ids, metas = next(run.batches)
+        advance(state.readers, metas)
+        generator = torch.Generator(ctx.device).manual_seed(derive_seed(args.seed, ctx.rank, state.step, m))
+        micro.append(mask_tokens(ids.to(ctx.device, non_blocking=True), run.vocab, generator, args.mask_prob))
+    state.batches += args.grad_accum
+    masked_total = ctx.sum(sum((labels != IGNORE).sum() for _, labels in micro).double())
+    loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
+    for m, (inputs, labels) in enumerate(micro):
+        last = m == len(micro) - 1
+        with contextlib.nullcontext() if last or run.ddp is None else run.ddp.no_sync():
+            with run.autocast():
+                loss = (run.ddp or run.loss)(inputs, labels)
+            scaled = loss * (ctx.world / masked_total)
+            (scaler.scale(scaled) if scaler else scaled).backward()
+        loss_sum += loss.detach().double()
+    if scaler:
+        scaler.unscale_(optimizer)
+    grad_norm = torch.nn.utils.clip_grad_norm_(state.model.parameters(), args.clip_norm)
+    loss_value = (ctx.sum(loss_sum) / masked_total).item()
+    # The fp16 scaler skips updates with overflowing gradients by itself; otherwise a NaN
+    # gradient under a finite loss would write NaN into every weight.
+    if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
         optimizer.zero_grad(set_to_none=True)
-        step += 1
-        step_tokens = sum(inputs.numel() for inputs, _ in micro) * ctx.world
-        tokens += step_tokens
-        window_tokens += step_tokens
-        bar.update(1)
-        if step % args.log_every == 0 or step == args.max_steps:
-            _check_agreement(ctx, grad_norm.item(), step)
-            elapsed = time.perf_counter() - window_start
-            record = {"event": "train", "step": step, "tokens": tokens, "loss": loss_value,
-                      "lr": lr, "grad_norm": grad_norm.item(),
-                      "masked": int(masked_total.item()), "tokens_per_s": window_tokens / elapsed}
-            record["tflops_per_process"] = record["tokens_per_s"] / ctx.world * flops_per_token / 1e12
-            if args.peak_tflops:
-                record["mfu"] = record["tflops_per_process"] / args.peak_tflops
-            metrics.write(record)
-            bar.set_postfix(loss=f"{loss_value:.3f}", lr=f"{record['lr']:.2e}",
-                            tok_s=f"{record['tokens_per_s']:,.0f}")
-            window_start, window_tokens = time.perf_counter(), 0
-        if step % args.save_every == 0 or step == args.max_steps:
-            save()
-        if (args.eval_every and step % args.eval_every == 0) or step == args.max_steps:
-            report = run_eval()
-    bar.close()
+        saved = run.out.checkpoints()
+        last_good = f"{run.out}/checkpoints/{saved[-1]}" if saved else None
+        what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
+        raise NonFiniteLoss(f"{what} at step {state.step + 1}; the update was not applied. Last good "
+                            f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
+                            "--precision bf16 instead of fp16 usually helps)")
+    lr = state.scheduler.get_last_lr()[0]  # the rate of this update
+    if scaler:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    state.scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    state.step += 1
+    tokens = sum(inputs.numel() for inputs, _ in micro) * ctx.world
+    state.tokens += tokens
+    return Update(loss_value, lr, grad_norm.item(), int(masked_total.item()), tokens)
 
-    if ctx.main:
-        model.save_pretrained(run.local / "final")
-        tokenizer.save_pretrained(run.local / "final")
-        run.push("final")
-        run.push("metrics.jsonl")
-        for written in write_training_report(run.local):
-            run.push(written.name)
-    ctx.barrier()
-    return {"step": step, "tokens": tokens, "loss": loss_value, "eval": report, "final": f"{run}/final",
-            "main": ctx.main}
+
+def _evaluate(run: Run, state: TrainState) -> dict:
+    """Held-out loss, perplexity and accuracy per language: logged, and printed by rank 0."""
+    state.model.eval()
+    report = evaluate(run.loss, run.heldout, run.vocab, state.tokenizer.pad_token_id, state.ctx,
+                      run.args.batch_size, run.args.mask_prob, run.autocast)
+    state.model.train()
+    run.metrics.write({"event": "eval", "step": state.step, "tokens": state.tokens, "eval": report})
+    if state.ctx.main and report:
+        print(f"\nheld-out masked-LM loss at step {state.step}:\n{format_report(report)}")
+    return report
+
+
+def _save(run: Run, state: TrainState) -> None:
+    checkpoint.save(state, run.out)
+    if state.ctx.main:
+        checkpoint.prune(run.out, run.args.keep_checkpoints)
+        run.out.push("metrics.jsonl")
+
+
+def _finish(run: Run, state: TrainState) -> None:
+    """OUT/final (the model and its tokenizer), the metrics and the model card, written by rank 0."""
+    if state.ctx.main:
+        final = run.out.local / "final"
+        state.model.save_pretrained(final)
+        state.tokenizer.save_pretrained(final)
+        run.out.push("final")
+        run.out.push("metrics.jsonl")
+        for written in write_training_report(run.out.local):
+            run.out.push(written.name)
+    state.ctx.barrier()
 
 
 def _check_agreement(ctx, grad_norm: float, step: int) -> None:
