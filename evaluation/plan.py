@@ -140,16 +140,17 @@ def _load(args, model_uri: str, model_dir: Path, device, scratch: Path) -> Check
         hint = " (did you mean its final/?)" if (model_dir / "final" / "config.json").is_file() else ""
         raise EvalError(f"--model {args.model} has no config.json{hint}: expected a Hugging Face checkpoint "
                         "directory (xlmr-train's OUT/final, OUT/checkpoints/step-N, or a saved xlm-roberta-base)")
-    run = find(model_uri)
-    tokdir = _tokenizer_dir(model_dir, args.model, run)
-    tokenizer = load_tokenizer(str(tokdir), flag="--model")
+    if not any((model_dir / name).is_file() for name in TOKENIZER_FILES):
+        raise EvalError(f"--model {args.model} has no tokenizer ({' or '.join(TOKENIZER_FILES)}): expected a "
+                        "checkpoint saved with its tokenizer, as xlmr-train's OUT/final and published XLM-R models are")
+    tokenizer = load_tokenizer(str(model_dir), flag="--model")
     # fp32 whatever the checkpoint was saved in: fine-tuning updates these weights, and the
     # random twin is built in fp32; bf16 autocast on GPUs does the rest.
     model = AutoModelForMaskedLM.from_pretrained(model_dir).float().to(device)
     if len(tokenizer) > model.config.vocab_size:
         raise EvalError(f"--model {args.model}: its tokenizer has {len(tokenizer)} pieces but the model only "
                         f"{model.config.vocab_size} embeddings: not the tokenizer it was trained with")
-    return Checkpoint(model, tokenizer, _encoder_dir(tokdir, tokenizer, scratch), run)
+    return Checkpoint(model, tokenizer, _encoder_dir(model_dir, tokenizer, scratch), find(model_uri))
 
 
 def _device(choice: str):
@@ -158,20 +159,6 @@ def _device(choice: str):
     if choice == "cuda" and not torch.cuda.is_available():
         raise EvalError("--device cuda: no CUDA device is visible to torch here; use --device cpu or auto")
     return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
-
-
-def _tokenizer_dir(model_dir: Path, model: str, run) -> Path:
-    """The checkpoint's own tokenizer; for checkpoints older xlmr-train wrote without one, the run's."""
-    if any((model_dir / name).is_file() for name in TOKENIZER_FILES):
-        return model_dir
-    if run:
-        from xlmr.common.remote_files import local_input
-
-        tokdir = run.resolve(run.args["tokenizer"])
-        if "://" in tokdir or os.path.isdir(tokdir):
-            return local_input(tokdir)
-    raise EvalError(f"--model {model} has no tokenizer ({' or '.join(TOKENIZER_FILES)}): expected a checkpoint "
-                    "saved with its tokenizer, as xlmr-train's OUT/final and published XLM-R models are")
 
 
 def _encoder_dir(tokdir: Path, tokenizer, scratch: Path) -> str:

@@ -1,11 +1,11 @@
 """What xlmr-train was told when it wrote a checkpoint: the evaluation should match it.
 
 A checkpoint written by xlmr-train sits at OUT/final or OUT/checkpoints/step-N,
-local or remote, and OUT/metrics.jsonl starts with the run's flags. From them
-the evaluation takes the corpus and tokenizer, the held-out paragraph count
-(larger would score text the model trained on), the sequence length (positions
-past it were never trained), the masking and the trained languages. Any other
-checkpoint has no such record.
+local or remote, and OUT/metrics.jsonl starts with the run's flags and the
+directory it ran in. From them the evaluation takes the corpus, the held-out
+paragraph count (larger would score text the model trained on), the sequence
+length (positions past it were never trained), the masking and the trained
+languages. Any other checkpoint has no such record.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import posixpath
-from pathlib import Path
 
 from xlmr.common.remote_files import from_uri, is_remote
 
@@ -23,21 +22,13 @@ from xlmr.common.remote_files import from_uri, is_remote
 class TrainingRun:
     out: str  # OUT: a local absolute path or a URI
     args: dict  # xlmr-train's flags as typed
-    cwd: str | None  # where it ran (recorded since 2026-11); relative flags are relative to it
+    cwd: str  # where it ran; relative flags are relative to it
 
     def resolve(self, path: str) -> str:
         """A path from the run's flags, made usable from here."""
         if is_remote(path) or os.path.isabs(path):
             return path
-        return os.path.join(self.cwd or self._derived_cwd(), path)
-
-    def _derived_cwd(self) -> str:
-        """For runs that did not record it: OUT minus the --output it was given ("out/model")."""
-        output = Path(self.args["output"])
-        if not is_remote(self.out) and not output.is_absolute() and Path(self.out).parts[-len(output.parts):] == \
-                output.parts:
-            return str(Path(*Path(self.out).parts[:-len(output.parts)]))
-        return os.getcwd()
+        return os.path.join(self.cwd, path)
 
 
 def _first_line(uri: str) -> str | None:
@@ -64,5 +55,5 @@ def find(model: str) -> TrainingRun | None:
         if line:
             first = json.loads(line)
             if first.get("event") == "start":
-                return TrainingRun(here, first["args"], first.get("cwd"))
+                return TrainingRun(here, first["args"], first["cwd"])
     return None

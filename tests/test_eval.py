@@ -225,16 +225,14 @@ def test_a_checkpoint_directory_evaluates_on_its_own(evaluated, trained, tmp_pat
 
 
 def test_training_run_paths_resolve_where_it_ran(trained, tmp_path, monkeypatch):
-    from xlmr.evaluation.training_run import TrainingRun, find
+    from xlmr.evaluation.training_run import find
 
     monkeypatch.chdir(tmp_path)  # not where the run was started
     run = find(str(trained / "checkpoints" / "step-40"))
     assert run.out == str(trained) and run.cwd
     assert Path(run.resolve(run.args["data"])).is_dir()
-    # Runs before the cwd was recorded: OUT minus the relative --output it was given.
-    old = TrainingRun("/work/runs/out/model", {"output": "out/model"}, None)
-    assert old.resolve("out/corpus") == "/work/runs/out/corpus"
-    assert old.resolve("gs://b/corpus") == "gs://b/corpus" and old.resolve("/abs/c") == "/abs/c"
+    # Absolute and remote paths stay as they are.
+    assert run.resolve("gs://b/corpus") == "gs://b/corpus" and run.resolve("/abs/c") == "/abs/c"
 
 
 def test_parallel_languages_beyond_the_corpus_and_more_refusals(trained, tmp_path, capsys):
