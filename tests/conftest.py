@@ -1,28 +1,14 @@
-"""Shared fixtures: paths to the bundled sample and the real broken WARCs, one pipeline run."""
+"""Shared fixtures: one pipeline run over the sample, a tokenizer and a tiny model trained on it, the real
+broken WARCs. Helpers that test modules import are in helpers.py."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
-from pathlib import Path
 
-import pyarrow.dataset as ds
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_WARC = ROOT / "sample" / "sample.warc.gz"
-SAMPLE_WET = ROOT / "sample" / "sample.warc.wet.gz"
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def read_corpus(output: Path):
-    """(rows sorted by id, stats) of an xlmr-corpus output."""
-    # exclude_invalid_files: the dataset card (README.md, PNGs) sits beside the partitions
-    table = ds.dataset(str(output), format="parquet", partitioning="hive", exclude_invalid_files=True).to_table()
-    rows = sorted(table.to_pylist(), key=lambda r: r["id"])
-    stats = json.loads((output / "_stats.json").read_text())
-    return rows, stats
+from helpers import DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +30,6 @@ def sample_tokenizer(sample_corpus, tmp_path_factory):
     result = run(["--corpus", str(sample_corpus), "--output", str(out), "--vocab-size", "8000",
                   "--sentences", "20000", "--heldout", "20"])
     return out, result
-
-
-def train_flags(corpus, tokenizer, out, *extra) -> list[str]:
-    """xlmr-train flags for a quick tiny-model run on CPU; `extra` come last and win."""
-    return ["--data", str(corpus), "--tokenizer", str(tokenizer), "--output", str(out), "--model", "tiny",
-            "--seq-len", "64", "--log-every", "1", "--eval-paragraphs", "20", *map(str, extra)]
 
 
 @pytest.fixture(scope="session")
@@ -83,23 +63,3 @@ def broken_files(tmp_path):
                  "warcio_example-iana.org-chunked.warc", "warcio_example.warc.gz"):
         shutil.copy(DATA / name, tmp_path / name)
     return tmp_path
-
-
-def split_warc(source: Path, out_dir: Path, n_files: int, seed: int | None = None) -> list[Path]:
-    """Deal the gzip members (records) of a WARC round-robin into n files, optionally shuffled."""
-    import random
-
-    from warcio.archiveiterator import ArchiveIterator
-
-    data = source.read_bytes()
-    with open(source, "rb") as f:
-        iterator = ArchiveIterator(f)
-        offsets = [iterator.offset for _ in iterator] + [len(data)]
-    members = [data[a:b] for a, b in zip(offsets, offsets[1:])]
-    if seed is not None:
-        random.Random(seed).shuffle(members)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"part-{i}.warc.gz" for i in range(n_files)]
-    for i, path in enumerate(paths):
-        path.write_bytes(b"".join(members[i::n_files]))
-    return paths

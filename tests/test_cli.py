@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import SAMPLE_WET
+from helpers import SAMPLE_WET
 from xlmr.pipeline.cli import main
 from xlmr.pipeline.options import CorpusOptions
 

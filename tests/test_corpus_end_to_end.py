@@ -6,7 +6,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
 from xlmr.pipeline.corpus import OutputExistsError, run
 from xlmr.pipeline.hashing import paragraph_hash
 from xlmr.pipeline.shard_writer import SCHEMA

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import read_corpus
+from helpers import read_corpus
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

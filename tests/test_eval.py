@@ -17,7 +17,7 @@ from xlmr.evaluation.embeddings import default_layer, mean_pooled
 from xlmr.evaluation.parallel_set import PIVOT, load
 from xlmr.evaluation.retrieval import top1_accuracy
 
-from conftest import read_corpus
+from helpers import read_corpus
 
 
 def test_top1_accuracy_counts_translations_found():

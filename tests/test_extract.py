@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import DATA, SAMPLE_WARC
+from helpers import DATA, SAMPLE_WARC
 from xlmr.pipeline.charset import decode_html, python_codec
 from xlmr.pipeline.extract_text import html_to_text, to_document
 from xlmr.pipeline.counters import DictCount

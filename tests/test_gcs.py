@@ -12,8 +12,8 @@ import pytest
 
 from xlmr.common.remote_files import download
 
-from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
 from gcs_peers import GcsPeers
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 
 pytestmark = pytest.mark.slow
 

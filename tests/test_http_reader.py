@@ -8,8 +8,8 @@ import pytest
 
 from xlmr.pipeline.http_reader import DownloadFailed, RetryingHttpReader, RetryPolicy, open_url
 
-from conftest import SAMPLE_WARC, read_corpus
 from flaky_http import FlakyServer
+from helpers import SAMPLE_WARC, read_corpus
 
 FAST = RetryPolicy(max_retries=5, budget=10, initial_delay=0.001, max_delay=0.01, timeout=5)
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import SAMPLE_WARC, SAMPLE_WET
+from helpers import SAMPLE_WARC, SAMPLE_WET
 from xlmr.pipeline.counters import DictCount
 from xlmr.pipeline.inputs import crawl_manifest, expand_inputs, open_input, read_manifest
 from xlmr.pipeline.warc_reader import read_records

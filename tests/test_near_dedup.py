@@ -11,7 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from conftest import SAMPLE_WARC
+from helpers import SAMPLE_WARC
 from xlmr.pipeline.deduplicate import Deduplicate, SmallestId
 from xlmr.pipeline.extract_text import html_to_text
 from xlmr.pipeline.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 
 pytestmark = pytest.mark.slow
 

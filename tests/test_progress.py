@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import SAMPLE_WARC, SAMPLE_WET
+from helpers import SAMPLE_WARC, SAMPLE_WET
 from xlmr.pipeline.options import parse_options
 from xlmr.pipeline.progress import ProgressFile, ReaderProgress, format_line, read_all
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 from xlmr.pipeline.cli import main
 from xlmr.pipeline.corpus import run
 

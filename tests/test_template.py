@@ -12,7 +12,7 @@ import pytest
 from xlmr.pipeline.options import CorpusOptions
 from xlmr.pipeline.template import REGEXES, SPARK_ONLY, metadata, to_flags
 
-from conftest import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "dataflow_templates"
 

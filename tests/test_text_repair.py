@@ -3,7 +3,7 @@
 import ftfy
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from xlmr.pipeline.counters import DictCount
 from xlmr.pipeline.text_repair import (_FTFY_CONFIG, EMAIL_PLACEHOLDER, IPV4_PLACEHOLDER, IPV6_PLACEHOLDER,
                                        clean_tables, fix_mojibake, looks_bad, mask_pii, repair_text)

@@ -15,7 +15,7 @@ from xlmr.trainer.masking import IGNORE, Vocabulary, mask_tokens
 from xlmr.trainer.packing import Packer, pack_all
 from xlmr.trainer.shard_stream import EmptyStream, LanguageStream, assign, heldout_count, heldout_paragraphs
 
-from conftest import read_corpus
+from helpers import read_corpus
 
 
 def test_masking_rates_on_a_large_batch():

@@ -13,7 +13,7 @@ import torch
 
 from xlmr.trainer.cli import main
 
-from conftest import train_flags
+from helpers import train_flags
 
 pytestmark = pytest.mark.slow
 

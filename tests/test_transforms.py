@@ -4,7 +4,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from conftest import DATA, SAMPLE_WET
+from helpers import DATA, SAMPLE_WET
 from xlmr.pipeline.counting_dofn import COUNTS_TAG, StageDoFn
 from xlmr.pipeline.deduplicate import Deduplicate
 from xlmr.pipeline.records import Document, RawRecord

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from conftest import DATA, SAMPLE_WARC, SAMPLE_WET
+from helpers import DATA, SAMPLE_WARC, SAMPLE_WET
 from xlmr.pipeline.counters import DictCount
 from xlmr.pipeline.warc_reader import read_records
 
