@@ -151,7 +151,9 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
         load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
-    return expand_inputs(patterns, opts.max_files), thresholds
+    files = expand_inputs(patterns, opts.max_files)
+    # absolute: a worker (a Spark executor above all) need not share this process's directory
+    return [f if "://" in f else os.path.abspath(f) for f in files], thresholds
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:

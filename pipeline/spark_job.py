@@ -191,9 +191,8 @@ def run_spark(opts, files: list[str], temp_dir: str, config: dict, per_record: l
               after_dedup: list[Stage], removed: Stage) -> dict:
     """The job on Spark; returns `_stats.json`'s content. `per_record` are the stages before
     dedup (read first), `after_dedup` those after it, `removed` the near-duplicates' statistics."""
-    from pyspark import StorageLevel
-
     sc, made_here = spark_context(opts.spark_master, opts.conf)
+    from pyspark import StorageLevel
     keep = StorageLevel.MEMORY_AND_DISK  # spills: a big input needs disk, not memory
     persisted = []
 

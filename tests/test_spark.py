@@ -1,0 +1,165 @@
+"""`--engine spark` on a real Spark: a local cluster (a master, two executor JVMs, their Python
+workers, a real shuffle) on loopback, against the Beam runner's corpus of the same input."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
+from xlmr.pipeline.corpus import run
+
+pytestmark = pytest.mark.slow
+LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1"}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local-cluster for the module; `run` uses the active context it finds."""
+    from pyspark import SparkConf, SparkContext
+
+    os.environ.update(LOOPBACK, PYSPARK_PYTHON=sys.executable)
+    conf = (SparkConf().setMaster("local-cluster[2,1,1024]").setAppName("xlmr-tests")
+            .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
+            .set("spark.ui.enabled", "false").set("spark.executor.memory", "768m"))
+    sc = SparkContext(conf=conf)
+    sc.setLogLevel("ERROR")
+    yield sc
+    sc.stop()
+
+
+def spark_run(inputs, out: Path, *extra: str) -> dict:
+    return run(["--input", *map(str, inputs), "--output", str(out), "--engine", "spark", *extra])
+
+
+def documents(output: Path):
+    rows, stats = read_corpus(output)
+    return [(r["id"], r["lang"], r["text"]) for r in rows], stats
+
+
+def test_spark_gives_the_beam_corpus(spark, sample_corpus, tmp_path):
+    out = tmp_path / "spark"
+    spark_run([SAMPLE_WARC, SAMPLE_WET], out)
+    beam_docs, beam_stats = documents(sample_corpus)
+    spark_docs, spark_stats = documents(out)
+    assert spark_docs == beam_docs and len(beam_docs) > 100
+    for key in ("languages", "counters", "near_duplicates", "quality", "totals"):
+        assert spark_stats[key] == beam_stats[key], key
+    shards = lambda d: sorted(p.relative_to(d).as_posix() for p in d.glob("lang=*/*.parquet"))  # noqa: E731
+    assert shards(out) == shards(sample_corpus)
+    assert (out / "_SUCCESS").exists() and not (out / "_temporary").exists() and (out / "README.md").exists()
+
+
+@pytest.fixture(scope="module")
+def split_sample(tmp_path_factory):
+    """The sample WARC's records shuffled into 5 files: other partitions, another order."""
+    return split_warc(SAMPLE_WARC, tmp_path_factory.mktemp("split"), 5, seed=7)
+
+
+def test_any_order_and_partitioning_gives_the_same_corpus(spark, sample_corpus, split_sample, tmp_path):
+    files = [*split_sample, SAMPLE_WET]
+    random.Random(3).shuffle(files)
+    spark_run(files, tmp_path / "out", "--shard-rows", "7")  # more shards: more sort partitions
+    beam_docs, beam_stats = documents(sample_corpus)
+    spark_docs, spark_stats = documents(tmp_path / "out")
+    assert spark_docs == beam_docs
+    assert {k: v["documents"] for k, v in spark_stats["languages"].items()} == \
+        {k: v["documents"] for k, v in beam_stats["languages"].items()}
+
+
+def _processes() -> list[tuple[int, int, bytes]]:
+    """(pid, parent pid, command line) of every process."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append((int(pid), ppid, cmdline))
+    return found
+
+
+def _busy_python_workers() -> list[int]:
+    """PySpark's Python workers (forks of a `pyspark.daemon`) that are running an extraction
+    task: those with a child process, the extraction sandbox."""
+    processes = _processes()
+    daemons = {pid for pid, _, cmdline in processes if b"pyspark.daemon" in cmdline}
+    workers = {pid for pid, ppid, _ in processes if ppid in daemons}
+    return sorted({ppid for _, ppid, _ in processes if ppid in workers})
+
+
+def test_a_killed_python_worker_is_retried_without_loss_or_duplicates(spark, sample_corpus, split_sample,
+                                                                     tmp_path):
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_one_busy_worker():
+        while not done.is_set() and not killed:
+            for pid in _busy_python_workers()[:1]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                except OSError:  # it finished in the meantime
+                    pass
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_busy_worker, daemon=True)
+    killer.start()
+    try:
+        spark_run([*split_sample, SAMPLE_WET], tmp_path / "out")
+    finally:
+        done.set()
+        killer.join()
+    assert killed, "no busy Python worker was seen to kill"
+    beam_docs, _ = documents(sample_corpus)
+    spark_docs, stats = documents(tmp_path / "out")
+    assert spark_docs == beam_docs  # the failed task's records neither lost nor written twice
+    assert stats["counters"]["read:files"] == len(split_sample) + 1  # counts of the kept attempt only
+    assert stats["counters"]["read:records"] == read_corpus(sample_corpus)[1]["counters"]["read:records"]
+
+
+def test_broken_inputs_are_counted_as_with_beam(spark, broken_files, tmp_path):
+    flags = ["--min-chars", "0", "--quality", "off"]
+    beam = run(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(tmp_path / "beam"), *flags])
+    spark_stats = spark_run([broken_files / "*", SAMPLE_WET], tmp_path / "spark", *flags)
+    assert spark_stats["counters"] == beam["counters"]
+    assert spark_stats["counters"]["read:filtered:not_warc"] == 2
+    assert documents(tmp_path / "spark")[0] == documents(tmp_path / "beam")[0]
+
+
+def _corpus_command(*flags: str, env: dict | None = None, code: str | None = None):
+    argv = ["--input", str(SAMPLE_WET), "--output", "/tmp/never-written", "--engine", "spark", *flags]
+    command = [sys.executable, "-c", code or "import sys; from xlmr.pipeline.cli import main; sys.exit(main())",
+               *argv]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_no_java_is_a_clear_error():
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": "/nonexistent"}
+    result = _corpus_command(env=env)
+    assert result.returncode == 2
+    assert "needs a Java runtime" in result.stderr and "openjdk-17-jre-headless" in result.stderr
+
+
+def test_no_pyspark_is_a_clear_error():
+    code = "import sys; sys.modules['pyspark'] = None; from xlmr.pipeline.cli import main; sys.exit(main())"
+    result = _corpus_command(code=code)
+    assert result.returncode == 2 and "pip install 'xlmr-cc100[spark]'" in result.stderr
+
+
+@pytest.mark.parametrize("flag, message", [
+    (["--spark-master", "localhost:7077"], "expected local[*], local[4]"),
+    (["--conf", "executor.memory=4g"], "expected KEY=VALUE with a spark.* key"),
+])
+def test_bad_spark_flags_say_what_would_be_right(flag, message):
+    result = _corpus_command(*flag)
+    assert result.returncode == 2 and message in result.stderr
