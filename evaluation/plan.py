@@ -77,7 +77,7 @@ class Plan:
     languages: dict[str, dict]  # every language of the report: its name, corpus share and sampling share
 
     def settings(self) -> dict:
-        """The report's settings: every number the measurements used (tasks and layer stand apart)."""
+        """The report's settings: every number the measurements used (tasks, languages, layer: entries of their own)."""
         suite = dataclasses.asdict(self.suite)
         for apart in ("tasks", "languages", "layer"):
             del suite[apart]
