@@ -25,6 +25,7 @@ counted alike):
                 datatrove's work
   sandbox-off   pipeline-1w with --extract-timeout 0 (trafilatura in-process, no time
                 limit): the cost of the extraction sandbox
+  spark-2       pipeline-2w's work on Spark: --engine spark --spark-master local[2]
   datatrove-1   datatrove 0.10.1: WarcReader -> Trafilatura (same version and settings)
   datatrove-2   -> LanguageFilter(lid.176, same model file) -> ParquetWriter, 1 and 2 tasks
                 (bench/datatrove_peer.py builds its venv; no dedup, no repair, no filters)
@@ -79,6 +80,8 @@ CONFIGS = {  # name: (label, kind, flags)
     "quality-off": ("1 worker, quality+repair off", "pipeline", [*_ONE, "--quality", "off", "--repair", "off"]),
     "cc100-1w": ("1 worker, --recipe cc100", "pipeline", [*_ONE, "--recipe", "cc100"]),
     "sandbox-off": ("1 worker, --extract-timeout 0", "pipeline", [*_ONE, "--extract-timeout", "0"]),
+    "spark-2": ("xlmr-corpus --engine spark, local[2]", "pipeline",
+                ["--engine", "spark", "--spark-master", "local[2]", "--conf", "spark.ui.enabled=false"]),
     "datatrove-1": ("datatrove 0.10.1, 1 task", "datatrove", 1),
     "datatrove-2": ("datatrove 0.10.1, 2 tasks", "datatrove", 2),
 }
@@ -87,6 +90,7 @@ RATIOS = (  # (name, numerator, denominator, goal)
     ("2 workers / 1 worker", "pipeline-2w", "pipeline-1w", 1.8),
     ("1 worker / datatrove 1 task", "pipeline-1w", "datatrove-1", 1.2),
     ("2 workers / datatrove 2 tasks", "pipeline-2w", "datatrove-2", 1.2),
+    ("Spark local[2] / Beam 2 workers", "spark-2", "pipeline-2w", 0.9),
     ("cc100 1 worker / datatrove 1 task", "cc100-1w", "datatrove-1", None),
     ("bare (same work) / bare-extract", "bare", "bare-extract", None),
     ("datatrove 1 task / bare-extract", "datatrove-1", "bare-extract", None),

@@ -23,6 +23,7 @@ counts carried as records of a persisted RDD are those of the one attempt Spark 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import operator
 import os
@@ -92,10 +93,29 @@ def _band_keys(num_perm: int, threshold: float, hashed: Iterable) -> Iterator:
             yield key, competitor
 
 
+def join_by_id(partitions: int, *rdds):
+    """(id, (values of rdds[0], values of rdds[1], ...)) for every id in any of `rdds`: one
+    groupByKey over tagged values (what PySpark's cogroup does), with its partition count given."""
+    tagged = [rdd.mapValues(functools.partial(_tag_value, i)) for i, rdd in enumerate(rdds)]
+    return tagged[0].context.union(tagged).groupByKey(partitions).mapValues(
+        functools.partial(_untag_values, len(rdds)))
+
+
+def _tag_value(tag: int, value) -> tuple:
+    return tag, value
+
+
+def _untag_values(n: int, tagged: Iterable[tuple]) -> tuple[list, ...]:
+    values = tuple([] for _ in range(n))
+    for tag, value in tagged:
+        values[tag].append(value)
+    return values
+
+
 def _competing(bands: int, element) -> Iterator:
     """(hash, keeper key) for each distinct hash of a document that won all its `bands` buckets."""
     _, (keyed_hashes, bands_won) = element
-    competitor, hashes = next(iter(keyed_hashes))  # copies of a record read twice are identical
+    competitor, hashes = keyed_hashes[0]  # copies of a record read twice are identical
     if won_all_bands(bands_won, bands):
         for h in set(hashes):
             yield h, competitor
@@ -105,8 +125,6 @@ def _decide(bands: int, grouped: Iterable) -> Iterator[tuple[int, object]]:
     counts = DictCount()
     count = _counter(counts, "dedup:")
     for _, (copies, won, bands_won) in grouped:
-        if not copies:  # a winner id always has its document; guards a partial regroup
-            continue
         kept, near_duplicate = decide(copies, won, bands_won, bands, count)
         if near_duplicate is not None:
             yield NEAR_DUPLICATE, near_duplicate
@@ -123,29 +141,20 @@ def _sum_tuples(a: tuple, b: tuple) -> tuple:
     return tuple(x + y for x, y in zip(a, b))
 
 
-def _write_shards(temp_dir: str, output: str, shards: list[tuple[str, int, int]], index: int,
+def _write_shards(temp_dir: str, output: str, shards: list[tuple[str, int, int]],
                   keyed_docs: Iterator) -> Iterator[tuple[str, str, str]]:
-    """Partition `index` is shard `shards[index]`, its documents sorted by id: write it under
-    this task attempt's own temporary name, so that a retried or speculative attempt never
-    writes over another's file; the driver keeps the paths of the attempts Spark kept."""
+    """Write the shards of one partition, whose documents come sorted by (shard, id): each
+    under this task attempt's own temporary name, so that a retried or speculative attempt
+    never writes over another's file; the driver keeps the paths of the attempts Spark kept."""
     from pyspark import TaskContext
 
-    docs = (doc for _, doc in keyed_docs)
-    first = next(docs, None)
-    if first is None:
-        return
-    lang, local_index, total = shards[index]
-    relative = shard_path(lang, local_index, total)
-
     attempt = f"attempt-{TaskContext.get().taskAttemptId()}"  # unique among all attempts of the job
-    temp = FileSystems.join(temp_dir, attempt, relative)
-    write_parquet(_prepend(first, docs), temp)
-    yield lang, temp, FileSystems.join(output, relative)
-
-
-def _prepend(first, rest: Iterator) -> Iterator:
-    yield first
-    yield from rest
+    for shard, group in itertools.groupby(keyed_docs, key=lambda kv: kv[0][0]):
+        lang, index, total = shards[shard]
+        relative = shard_path(lang, index, total)
+        temp = FileSystems.join(temp_dir, attempt, relative)
+        write_parquet((doc for _, doc in group), temp)
+        yield lang, temp, FileSystems.join(output, relative)
 
 
 def spark_context(master: str | None, settings: list[tuple[str, str]]):
@@ -206,6 +215,9 @@ def run_spark(opts, files: list[str], temp_dir: str, config: dict, per_record: l
                        .mapPartitions(functools.partial(run_stages, per_record))
                        .mapPartitions(_with_hashes))
         hashed, counts = _tagged(read, DATA), [_tagged(read, COUNTS)]
+        # Shuffle partitions: Spark's parallelism (its cores, or spark.default.parallelism when set):
+        # the shuffles spill, so more partitions only buy smaller tasks, at a cost per task.
+        partitions = sc.defaultParallelism
 
         # 2. Both dedups, the shuffles of deduplicate.py.
         hashes = hashed.mapValues(lambda dh: (keeper_key(dh[0]), dh[1]))
@@ -213,26 +225,34 @@ def run_spark(opts, files: list[str], temp_dir: str, config: dict, per_record: l
             bands = lsh_params(opts.near_dup_threshold, opts.near_dup_perm)[0]
             band_wins = (hashed.mapPartitions(functools.partial(_band_keys, opts.near_dup_perm,
                                                                 opts.near_dup_threshold))
-                         .reduceByKey(min)
+                         .reduceByKey(min, partitions)
                          .map(lambda kv: (kv[1][1], kv[0][0])))  # (id, band won)
-            competing = hashes.cogroup(band_wins).flatMap(functools.partial(_competing, bands))
+            competing = join_by_id(partitions, hashes, band_wins).flatMap(functools.partial(_competing, bands))
         else:
             bands, band_wins = 0, sc.emptyRDD()
             competing = hashes.flatMap(lambda kv: ((h, kv[1][0]) for h in set(kv[1][1])))
-        won = competing.reduceByKey(min).map(lambda kv: (kv[1][1], kv[0]))  # (id, hash won)
-        decided = persist(hashed.groupWith(won, band_wins).mapPartitions(functools.partial(_decide, bands)))
+        won = competing.reduceByKey(min, partitions).map(lambda kv: (kv[1][1], kv[0]))  # (id, hash won)
+        decided = persist(join_by_id(partitions, hashed, won, band_wins)
+                          .mapPartitions(functools.partial(_decide, bands)))
         counts.append(_tagged(decided, COUNTS))
 
-        # 3. Length and language, then the near-duplicates' statistics.
+        # 3. Length and language.
         labelled = persist(_tagged(decided, DATA).mapPartitions(functools.partial(run_stages, after_dedup)))
         docs = _tagged(labelled, DATA)
         counts.append(_tagged(labelled, COUNTS))
-        near_dups = (_tagged(decided, NEAR_DUPLICATE).mapPartitions(functools.partial(run_stages, [removed]))
-                     .filter(lambda t: t[0] == DATA).map(operator.itemgetter(1))
-                     .reduceByKey(_sum_tuples).collectAsMap())
 
-        # 4. Shards: a partition each, sorted by id within it (Spark's sort spills to disk).
-        lang_totals = docs.map(document_stats).reduceByKey(_sum_tuples).collectAsMap()
+        # 4. All the driver needs in one shuffle: counters, per-language totals, near-duplicates.
+        near_dups = _tagged(decided, NEAR_DUPLICATE).mapPartitions(functools.partial(run_stages, [removed]))
+        summed = sc.union([
+            sc.union(counts).flatMap(lambda c: ((("counter", name), (n,)) for name, n in c.items())),
+            docs.map(document_stats).map(lambda kv: (("lang", kv[0]), kv[1])),
+            _tagged(near_dups, DATA).map(lambda kv: (("near", kv[0]), kv[1])),
+        ]).reduceByKey(_sum_tuples, partitions).collect()
+        counters = {name: totals[0] for (kind, name), totals in summed if kind == "counter"}
+        lang_totals = {lang: totals for (kind, lang), totals in summed if kind == "lang"}
+        near_dup_totals = {lang: totals for (kind, lang), totals in summed if kind == "near"}
+
+        # 5. Shards: a partition holds whole shards, sorted by (shard, id) with Spark's external sort.
         n_shards = {lang: shard_count(t[0], opts.shard_rows) for lang, t in sorted(lang_totals.items())}
         shards, first_shard = [], {}  # shards[global index] = (lang, index, of); each language's first
         for lang, n in n_shards.items():
@@ -241,12 +261,11 @@ def run_spark(opts, files: list[str], temp_dir: str, config: dict, per_record: l
         written = []
         if shards:
             written = (docs.map(lambda d: ((first_shard[d.lang] + shard_of(d.id, n_shards[d.lang]), d.id), d))
-                       .repartitionAndSortWithinPartitions(len(shards), partitionFunc=operator.itemgetter(0))
-                       .mapPartitionsWithIndex(functools.partial(_write_shards, temp_dir, opts.output, shards))
+                       .repartitionAndSortWithinPartitions(min(partitions, len(shards)),
+                                                           partitionFunc=operator.itemgetter(0))
+                       .mapPartitions(functools.partial(_write_shards, temp_dir, opts.output, shards))
                        .collect())
-        # one (name, n) a counter and partition, summed by name before the driver sees them
-        counters = dict(sc.union(counts).flatMap(dict.items).reduceByKey(operator.add).collect())
-        return finalize(opts.output, written, lang_totals, counters, near_dups, config)
+        return finalize(opts.output, written, lang_totals, counters, near_dup_totals, config)
     finally:
         for rdd in persisted:
             rdd.unpersist()
