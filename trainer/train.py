@@ -5,7 +5,8 @@ across ranks, and each micro-batch's summed loss is scaled by world/total so
 that DDP's gradient average equals the gradient of the mean loss over every
 masked token of the update (however they fall across micro-batches and
 ranks). Then clip, step, schedule; checkpoints, evaluation and metrics on
-their intervals.
+their intervals. `open_run` and `train_step` are the pieces bench/gpu_check.py
+times on a device.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Update(NamedTuple):
     grad_norm: float  # before clipping
     masked: int  # masked tokens, all ranks
     tokens: int  # tokens, all ranks
+    data_wait: float  # seconds this rank waited for the data loader
 
 
 def train(args) -> dict:
@@ -98,28 +100,31 @@ def train(args) -> dict:
 def _train(args, ctx) -> dict:
     from tqdm import tqdm
 
-    run, state = _open(args, ctx)
+    run, state = open_run(args, ctx)
     flops_per_token = training_flops_per_token(state.model.config, args.seq_len, args.mask_prob)
     bar = tqdm(total=args.max_steps, initial=state.step, disable=not ctx.main, unit="step", dynamic_ncols=True)
-    window_start, window_tokens, loss, report = time.perf_counter(), 0, float("nan"), {}
+    # The window holds the updates since the last record only: checkpoints and evaluations do not count.
+    window_seconds, window_tokens, window_wait, loss, report = 0.0, 0, 0.0, float("nan"), {}
     state.model.train()
     while state.step < args.max_steps:
-        update = _update(run, state)
+        started = time.perf_counter()
+        update = train_step(run, state)
+        window_seconds += time.perf_counter() - started
         loss = update.loss
         window_tokens += update.tokens
+        window_wait += update.data_wait
         bar.update(1)
         if state.step % args.log_every == 0 or state.step == args.max_steps:
             _check_agreement(ctx, update.grad_norm, state.step)
-            elapsed = time.perf_counter() - window_start
             record = {"event": "train", "step": state.step, "tokens": state.tokens, "loss": update.loss,
                       "lr": update.lr, "grad_norm": update.grad_norm, "masked": update.masked,
-                      "tokens_per_s": window_tokens / elapsed}
+                      "tokens_per_s": window_tokens / window_seconds, "data_wait": window_wait / window_seconds}
             record["tflops_per_process"] = record["tokens_per_s"] / ctx.world * flops_per_token / 1e12
             if args.peak_tflops:
                 record["mfu"] = record["tflops_per_process"] / args.peak_tflops
             run.metrics.write(record)
             bar.set_postfix(loss=f"{update.loss:.3f}", lr=f"{update.lr:.2e}", tok_s=f"{record['tokens_per_s']:,.0f}")
-            window_start, window_tokens = time.perf_counter(), 0
+            window_seconds, window_tokens, window_wait = 0.0, 0, 0.0
         if state.step % args.save_every == 0 or state.step == args.max_steps:
             _save(run, state)
         if (args.eval_every and state.step % args.eval_every == 0) or state.step == args.max_steps:
@@ -130,7 +135,7 @@ def _train(args, ctx) -> dict:
             "main": ctx.main}
 
 
-def _open(args, ctx) -> tuple[Run, TrainState]:
+def open_run(args, ctx) -> tuple[Run, TrainState]:
     """Read the inputs, check OUT, build the model and its optimisation, resume from OUT's latest
     checkpoint if there is one, start the data; the order keeps a resumed run's RNG draws exact."""
     from torch.nn.parallel import DistributedDataParallel
@@ -160,9 +165,9 @@ def _open(args, ctx) -> tuple[Run, TrainState]:
     if ctx.distributed:
         ddp = DistributedDataParallel(loss, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
     if args.compile:
-        # The encoder only, in place (parameter names unchanged): its shapes are fixed, while the
-        # masked-position gather before the head changes size every batch, and recompiling on
-        # that would make a resumed run's numbers differ from an uninterrupted one's.
+        # The encoder only, in place (parameter names unchanged): its training shapes are fixed, so it
+        # compiles once, while the head's gather of masked positions changes size every batch and
+        # its chunked loss is a Python loop: the head stays eager (docs/training.md has the numbers).
         model.roberta.compile()
     autocast, scaler = autocast_for(args.precision, ctx.device)
     optimizer = build_optimizer(model, args.lr, args.weight_decay, fused=ctx.device.type == "cuda")
@@ -230,12 +235,15 @@ def _batches(args, state: TrainState, tokdir: str, sizes: dict[str, int], new_po
     return batches
 
 
-def _update(run: Run, state: TrainState) -> Update:
-    """One optimizer update over --grad-accum micro-batches: see the module's docstring for the scaling."""
+def train_step(run: Run, state: TrainState) -> Update:
+    """One optimizer update over --grad-accum micro-batches: see the module's docstring for the scaling.
+    It ends on .item(), so a device has finished the update when this returns."""
     args, ctx, scaler, optimizer = run.args, state.ctx, state.scaler, state.optimizer
-    micro = []
+    micro, waited = [], 0.0
     for m in range(args.grad_accum):
+        started = time.perf_counter()
         ids, metas = next(run.batches)
+        waited += time.perf_counter() - started
         advance(state.readers, metas)
         generator = torch.Generator(ctx.device).manual_seed(derive_seed(args.seed, ctx.rank, state.step, m))
         micro.append(mask_tokens(ids.to(ctx.device, non_blocking=True), run.vocab, generator, args.mask_prob))
@@ -275,7 +283,7 @@ def _update(run: Run, state: TrainState) -> Update:
     state.step += 1
     tokens = sum(inputs.numel() for inputs, _ in micro) * ctx.world
     state.tokens += tokens
-    return Update(loss_value, lr, grad_norm.item(), int(masked_total.item()), tokens)
+    return Update(loss_value, lr, grad_norm.item(), int(masked_total.item()), tokens, waited)
 
 
 def _evaluate(run: Run, state: TrainState) -> dict:
