@@ -29,6 +29,7 @@ import operator
 import os
 import shutil
 import sys
+import warnings
 from typing import Iterable, Iterator
 
 from apache_beam.io.filesystems import FileSystems
@@ -162,7 +163,10 @@ def spark_context(master: str | None, settings: list[tuple[str, str]]):
     is bound to loopback and its Python workers use this interpreter; spark-submit's own
     master wins unless --spark-master is given. Returns (context, whether this run made it)."""
     try:
-        from pyspark import SparkConf, SparkContext
+        with warnings.catch_warnings():
+            # pyspark's import warns that it does not fully support pandas 3; this job uses no pandas
+            warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+            from pyspark import SparkConf, SparkContext
     except ImportError as exc:
         raise UsageError("--engine spark needs pyspark: pip install 'xlmr-cc100[spark]'") from exc
     active = SparkContext._active_spark_context
