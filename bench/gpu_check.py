@@ -1,0 +1,432 @@
+"""Trainer device check: tokens/s, MFU, peak memory and data-loader headroom of xlmr-train's own steps.
+
+On a GPU machine, from the repository root, one command (about 6 minutes on one H100 or H200;
+the project need not be installed, torch and transformers must be):
+
+    bash bench/gpu_check.sh                     # base, 512 tokens, bf16, eager and --compile
+    bash bench/gpu_check.sh --peak-tflops 989   # a GPU missing from PEAK_TFLOPS
+
+It prints one table and writes it as JSON (--json). On CPU the same check runs on the
+tiny model, which is how the test suite keeps it working:
+
+    .venv/bin/python bench/gpu_check.py --model tiny --device cpu --seq-len 64 --max-batch 2 --steps 2
+
+Each part runs in a fresh child process:
+1. Inputs, made from what the project ships (no pipeline run, no download): a corpus in
+   xlmr-corpus's layout from the UDHR text xlmr-eval ships (88 languages), and a
+   tokenizer that xlmr-tokenizer trains on it (--vocab-size auto), widened to XLM-R's
+   250,002 pieces with the text's most frequent word pieces, so that the LM head and the
+   tokenizer's lookups have XLM-R's sizes. --data and --tokenizer use others instead.
+2. Loader: tokens/s of one data reader on its own (what one dataloader worker runs).
+3. Training, eager and then --compile: xlmr-train's own open_run and train_step at
+   power-of-two micro-batches from --min-batch up until one does not fit or --max-batch;
+   at the largest that fits, over --steps steps after --warmup-steps: tokens/s, MFU,
+   peak memory (GPU: allocated by torch; CPU: the process's peak RSS) and the share of
+   step time spent waiting for the --workers dataloader workers. --compile starts at
+   eager's largest micro-batch and tries one size up, since every size compiles anew.
+4. LM head: peak memory of one training step (above the model's weights) with all the
+   masked positions' logits at once, as transformers computes them, and in chunks
+   (SparseMaskedLM), at --head-batch sequences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULT = "GPU_CHECK_RESULT "
+XLMR_VOCAB = 250_002
+
+# Dense bf16 tensor-core peaks (TFLOP/s, no sparsity) from the vendors' data sheets; the first
+# name found in torch.cuda.get_device_name() wins, so longer names come before their prefixes.
+PEAK_TFLOPS = [("H100 PCIe", 756), ("H100 NVL", 835), ("H100", 989), ("H200", 989), ("H800", 989),
+               ("B200", 2250), ("A100", 312), ("A800", 312), ("L40S", 362), ("L40", 181), ("L4", 121),
+               ("A10", 125)]
+
+
+def build_corpus(out: Path) -> Path:
+    """The shipped UDHR text (88 languages) in xlmr-corpus's layout: rows of 8 paragraphs, one shard a language."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, shard_path
+    from xlmr.evaluation.parallel_set import load
+
+    if (out / SUCCESS_FILE).exists():
+        return out
+    languages = {}
+    for lang, texts in load().paragraphs.items():
+        paragraphs = [t for t in texts if t]
+        rows = ["\n".join(paragraphs[i:i + 8]) for i in range(0, len(paragraphs), 8)]
+        path = out / shard_path(lang, 0, 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"text": rows}), path)
+        languages[lang] = {"documents": len(rows), "paragraphs": len(paragraphs),
+                           "characters": sum(map(len, paragraphs)),
+                           "bytes": sum(len(p.encode()) for p in paragraphs)}
+    (out / STATS_FILE).write_text(json.dumps({"languages": languages}, indent=1))
+    (out / SUCCESS_FILE).write_text("")
+    return out
+
+
+def build_tokenizer(corpus: Path, out: Path) -> Path:
+    """xlmr-tokenizer on the corpus with as many pieces as it fills, widened to XLM-R's 250,002."""
+    import contextlib
+
+    from xlmr.tokenizer.cli import run
+
+    trained = out.with_name(out.name + "-trained")
+    if not (out / "tokenizer.json").exists():
+        if not (trained / "tokenizer.json").exists():
+            with contextlib.redirect_stdout(sys.stderr):  # its sampling plan: stdout is for the table
+                run(["--corpus", str(corpus), "--output", str(trained), "--vocab-size", "auto",
+                     "--sentences", "5000", "--heldout", "20"])
+        widen(trained, out, XLMR_VOCAB, corpus)
+    return out
+
+
+def widen(tokdir: Path, out: Path, size: int, corpus: Path) -> None:
+    """A copy of tokdir's unigram tokenizer with `size` pieces: after its own, the corpus's most
+    frequent substrings (2-12 characters) of its pre-tokenized words, scored by their log frequency."""
+    import pyarrow.parquet as pq
+    from tokenizers import Tokenizer
+
+    spec = json.loads((tokdir / "tokenizer.json").read_text())
+    tokenizer = Tokenizer.from_file(str(tokdir / "tokenizer.json"))
+    pieces = spec["model"]["vocab"]
+    mask = pieces.pop()  # <mask> stays last, as in XLM-R
+    known = {piece for piece, _ in pieces}
+    counts: collections.Counter[str] = collections.Counter()
+    for path in sorted(corpus.glob("lang=*/*.parquet")):
+        for text in pq.read_table(path, columns=["text"]).column("text").to_pylist():
+            normalized = tokenizer.normalizer.normalize_str(text)
+            for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(normalized):
+                for i in range(len(word)):
+                    counts.update(word[i:j] for j in range(i + 2, min(len(word), i + 12) + 1))
+    total = sum(counts.values())
+    extra = [(p, c) for p, c in counts.most_common() if p not in known][: size - 1 - len(pieces)]
+    if len(pieces) + len(extra) + 1 < size:
+        sys.exit(f"gpu_check: {corpus} has too little text for {size:,} pieces")
+    pieces += [[p, math.log(c / total)] for p, c in extra] + [mask]
+    for token in spec["added_tokens"]:
+        if token["content"] == mask[0]:
+            token["id"] = size - 1
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
+    (out / "tokenizer_config.json").write_text((tokdir / "tokenizer_config.json").read_text())
+
+
+def peak_tflops(device_name: str) -> float | None:
+    return next((tf for name, tf in PEAK_TFLOPS if name in device_name), None)
+
+
+# --- the children ----------------------------------------------------------------------------------------
+
+def loader_child(spec: dict) -> dict:
+    """Tokens/s of one data reader (as one dataloader worker reads), after 20 sequences of warm-up."""
+    from xlmr.common.corpus_reader import Corpus, select_languages
+    from xlmr.trainer.dataset import PackedStream
+    from xlmr.trainer.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(spec["tokenizer"])
+    stream = PackedStream(spec["data"], spec["tokenizer"], select_languages(Corpus(spec["data"]), []), alpha=0.3,
+                          length=spec["seq_len"], bos=tokenizer.bos_token_id, eos=tokenizer.eos_token_id,
+                          heldout=0, seed=0)
+    sequences = stream.read(0)
+    for _ in range(20):
+        next(sequences)
+    n, wall, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < spec["seconds"]:
+        next(sequences)
+        n += 1
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"tokens_per_s": n * spec["seq_len"] / wall, "cores": cpu / wall, "vocab_size": len(tokenizer)}
+
+
+def train_child(spec: dict) -> dict:
+    """The rows of one mode: each micro-batch of spec["batches"] in turn, until one runs out of memory."""
+    import torch
+
+    from xlmr.trainer.distributed import setup
+
+    ctx = setup(spec["device"])
+    rows, failed = [], None
+    for batch in spec["batches"]:
+        try:
+            rows.append(_measure(spec, ctx, batch))
+            print(f"gpu_check: {spec['mode']} x {batch}: {rows[-1]['tokens_per_s']:,.0f} tokens/s", file=sys.stderr)
+        except (torch.OutOfMemoryError, RuntimeError) as exc:
+            if not _out_of_memory(exc):
+                raise
+            failed = batch
+            print(f"gpu_check: {spec['mode']} x {batch}: out of memory", file=sys.stderr)
+        _release(torch)
+        if failed:
+            break
+    return {"rows": rows, "out_of_memory_at": failed}
+
+
+def _measure(spec: dict, ctx, batch: int) -> dict:
+    import resource
+
+    import torch
+
+    from xlmr.trainer.cli import parse
+    from xlmr.trainer.flops import training_flops_per_token
+    from xlmr.trainer.train import open_run, train_step
+
+    args = parse(["--data", spec["data"], "--tokenizer", spec["tokenizer"], "--model", spec["model"],
+                  "--output", f"{spec['work_dir']}/run-{spec['mode']}-{batch}", "--overwrite",
+                  "--seq-len", str(spec["seq_len"]), "--batch-size", str(batch), "--precision", spec["precision"],
+                  "--device", spec["device"], "--workers", str(spec["workers"]), "--eval-paragraphs", "0",
+                  "--max-steps", str(spec["warmup"] + spec["steps"] + 1), "--warmup", "1"]
+                 + ["--compile"] * (spec["mode"] == "compile"))
+    cuda = ctx.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    graphs = _compiled_graphs()
+    run, state = open_run(args, ctx)
+    state.model.train()
+    started = time.perf_counter()
+    train_step(run, state)  # under --compile, this compiles
+    first = time.perf_counter() - started
+    for _ in range(spec["warmup"] - 1):
+        train_step(run, state)
+    started, waited = time.perf_counter(), 0.0
+    for _ in range(spec["steps"]):
+        waited += train_step(run, state).data_wait
+    seconds = time.perf_counter() - started
+    tokens_per_s = spec["steps"] * batch * spec["seq_len"] / seconds
+    tflops = tokens_per_s * training_flops_per_token(state.model.config, spec["seq_len"], args.mask_prob) / 1e12
+    if cuda:
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return {"mode": spec["mode"], "batch": batch, "tokens_per_s": tokens_per_s, "tflops": tflops,
+            "mfu": tflops / spec["peak_tflops"] if spec["peak_tflops"] else None, "peak_memory_gib": peak / 2**30,
+            "data_wait": waited / seconds, "step_s": seconds / spec["steps"], "first_step_s": first,
+            "graphs": _compiled_graphs() - graphs}
+
+
+def _compiled_graphs() -> int:
+    """Graphs dynamo has compiled in this process (none when eager); more than one for a size is recompilation."""
+    from torch._dynamo.utils import counters
+
+    return counters["stats"]["unique_graphs"]
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower() \
+        or "CUBLAS_STATUS_ALLOC_FAILED" in str(exc)
+
+
+def _release(torch) -> None:
+    """Free what the last size held (its loader workers, model and compiled graphs) before the next."""
+    import gc
+
+    gc.collect()
+    torch._dynamo.reset()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def head_child(spec: dict) -> dict:
+    """Peak memory of one training step (masking, forward, backward, AdamW) above the model's weights."""
+    import torch
+    from transformers import XLMRobertaForMaskedLM
+
+    from xlmr.trainer.distributed import autocast_for, setup
+    from xlmr.trainer.loading import load_tokenizer
+    from xlmr.trainer.masking import Vocabulary, mask_tokens
+    from xlmr.trainer.optim import build_optimizer
+    from xlmr.trainer.presets import model_config
+    from xlmr.trainer.sparse_mlm import SparseMaskedLM
+
+    ctx = setup(spec["device"])
+    tokenizer = load_tokenizer(spec["tokenizer"])
+    torch.manual_seed(0)
+    model = XLMRobertaForMaskedLM(model_config(spec["model"], tokenizer)).to(ctx.device).train()
+    optimizer = build_optimizer(model, 1e-4, 0.01, fused=ctx.device.type == "cuda")
+    autocast, _ = autocast_for(spec["precision"], ctx.device)
+    vocab = Vocabulary.of(tokenizer)
+    generator = torch.Generator(ctx.device).manual_seed(0)
+    ids = torch.randint(4, vocab.mask_id, (spec["batch"], spec["seq_len"]), generator=generator, device=ctx.device)
+    inputs, labels = mask_tokens(ids, vocab, generator)
+    loss_of = SparseMaskedLM(model) if spec["head"] == "chunked" else lambda i, t: dense_head_loss(model, i, t)
+    before = _memory_now(ctx.device)
+    with autocast():
+        loss = loss_of(inputs, labels)
+    loss.backward()
+    optimizer.step()
+    return {"head": spec["head"], "peak_gib": (_peak_memory(ctx.device) - before) / 2**30,
+            "masked": int((labels >= 0).sum()), "vocab_size": len(tokenizer)}
+
+
+def dense_head_loss(model, ids, labels):
+    """The head as transformers applies it, at the masked positions: all their logits at once."""
+    import torch.nn.functional as F
+
+    from xlmr.trainer.masking import IGNORE
+
+    where = labels != IGNORE
+    logits = model.lm_head(model.roberta(input_ids=ids).last_hidden_state[where])
+    return F.cross_entropy(logits.float(), labels[where], reduction="sum")
+
+
+def _memory_now(device) -> int:
+    """Bytes in use now, and the peak counter reset to it: torch's on a GPU, the process's RSS on CPU."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        return torch.cuda.memory_allocated()
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM, the peak RSS, to the RSS now
+    return _proc_status("VmRSS")
+
+
+def _peak_memory(device) -> int:
+    import torch
+
+    return torch.cuda.max_memory_allocated() if device.type == "cuda" else _proc_status("VmHWM")
+
+
+def _proc_status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024  # kB
+    raise KeyError(field)
+
+
+CHILDREN = {"loader": loader_child, "train": train_child, "head": head_child}
+
+
+def child(kind: str, spec: dict, env: dict | None = None) -> dict:
+    """Run one part in a fresh interpreter; its progress and errors go straight to stderr."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, json.dumps(spec)], stdout=subprocess.PIPE,
+                          text=True, cwd=REPO, env={**os.environ, **(env or {})})
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
+    if proc.returncode or not lines:
+        sys.exit(f"gpu_check: the {kind} part failed (exit status {proc.returncode}); its output:\n{proc.stdout[-3000:]}")
+    print(f"gpu_check: {kind} {spec.get('mode') or spec.get('head') or ''} done ({time.perf_counter() - started:.0f} s)",
+          file=sys.stderr)
+    return json.loads(lines[-1][len(RESULT):])
+
+
+# --- the parent -------------------------------------------------------------------------------------------
+
+def check(args) -> dict:
+    import torch
+
+    started = time.perf_counter()
+    cuda = torch.cuda.is_available() if args.device == "auto" else args.device == "cuda"
+    device_name = torch.cuda.get_device_name() if cuda else f"CPU ({os.cpu_count()} cores)"
+    peak = args.peak_tflops or (peak_tflops(device_name) if cuda else None)
+    precision = args.precision if args.precision != "auto" else ("bf16" if cuda else "fp32")
+    work = args.work_dir.resolve()
+    data = str(args.data or build_corpus(work / "udhr-corpus"))
+    tokenizer = str(args.tokenizer or build_tokenizer(Path(data), work / f"tokenizer-{Path(data).name}"))
+    common = {"data": data, "tokenizer": tokenizer, "model": args.model, "seq_len": args.seq_len,
+              "precision": precision, "device": "cuda" if cuda else "cpu", "work_dir": str(work)}
+    print(f"gpu_check: inputs ready ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    # One core, as a dataloader worker has when there are as many workers as cores: tokenizers
+    # would otherwise spread each encode_batch over threads the other workers need.
+    loader = child("loader", {**common, "seconds": args.loader_seconds}, env={"TOKENIZERS_PARALLELISM": "false"})
+    train = {**common, "workers": args.workers, "steps": args.steps, "warmup": args.warmup_steps,
+             "peak_tflops": peak}
+    sizes = [2**k for k in range(args.min_batch.bit_length() - 1, args.max_batch.bit_length())
+             if args.min_batch <= 2**k <= args.max_batch]
+    eager = child("train", {**train, "mode": "eager", "batches": sizes})
+    if not eager["rows"]:
+        sys.exit(f"gpu_check: not even --min-batch {args.min_batch} fits")
+    largest = eager["rows"][-1]["batch"]
+    compiled = child("train", {**train, "mode": "compile",
+                               "batches": [b for b in (largest, 2 * largest) if b <= args.max_batch]})
+    rows = [eager["rows"][-1]] + compiled["rows"][-1:]
+    for row in rows:
+        row["workers_needed"] = math.ceil(row["tokens_per_s"] / loader["tokens_per_s"])
+    heads = [child("head", {**common, "head": head, "batch": args.head_batch}) for head in ("dense", "chunked")]
+    return {"device": device_name, "peak_tflops": peak, "model": args.model, "seq_len": args.seq_len,
+            "precision": precision, "workers": args.workers, "data": data, "tokenizer": tokenizer,
+            "loader": loader, "rows": rows, "tried": {"eager": eager, "compile": compiled},
+            "head": {"batch": args.head_batch, **{h["head"]: h for h in heads}},
+            "seconds": time.perf_counter() - started}
+
+
+def format_table(result: dict) -> str:
+    loader = result["loader"]
+    peak = f"{result['peak_tflops']:g} TFLOP/s peak" if result["peak_tflops"] else "no known peak: MFU not shown"
+    lines = [f"xlmr-train on {result['device']} ({peak}): {result['model']}, {result['seq_len']} tokens, "
+             f"{result['precision']}, vocabulary {loader['vocab_size']:,}, dataloader workers: {result['workers']}",
+             f"one dataloader worker on its own: {loader['tokens_per_s']:,.0f} tokens/s ({loader['cores']:.2f} cores)",
+             "",
+             f"{'mode':<9}{'micro-batch':>12}{'tokens/s':>12}{'MFU':>8}{'peak memory':>13}{'data wait':>11}"
+             f"{'workers needed':>16}{'first step':>12}{'graphs':>8}"]
+    for r in result["rows"]:
+        mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "-"
+        lines.append(f"{r['mode']:<9}{r['batch']:>12}{r['tokens_per_s']:>12,.0f}{mfu:>8}"
+                     f"{r['peak_memory_gib']:>9.1f} GiB{r['data_wait']:>11.1%}{r['workers_needed']:>16}"
+                     f"{r['first_step_s']:>10.1f} s{r['graphs']:>8}")
+    head = result["head"]
+    lines += ["", f"LM head, one training step of {head['batch']} x {result['seq_len']} "
+                  f"({head['chunked']['masked']:,} masked positions, vocabulary {head['chunked']['vocab_size']:,}): "
+                  "peak memory above the weights",
+              f"  all logits at once (transformers' head)  {head['dense']['peak_gib']:8.2f} GiB",
+              f"  in chunks (SparseMaskedLM)               {head['chunked']['peak_gib']:8.2f} GiB",
+              f"\n({result['seconds']:.0f} s in all)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cpus = os.cpu_count() or 2
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=["tiny", "base", "large"], default="base", help="default: base")
+    parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="default: auto")
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
+                        help="default: auto (bf16 on a GPU, fp32 on CPU)")
+    parser.add_argument("--seq-len", type=int, default=512, help="default: 512")
+    parser.add_argument("--min-batch", type=int, default=32, help="smallest micro-batch tried (default: 32)")
+    parser.add_argument("--max-batch", type=int, default=1024, help="largest micro-batch tried (default: 1024)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per micro-batch (default: 10)")
+    parser.add_argument("--warmup-steps", type=int, default=3, help="steps before the timed ones (default: 3)")
+    parser.add_argument("--workers", type=int, default=min(8, max(1, cpus // 2)),
+                        help=f"dataloader workers of the training runs (default: half the cores, at most 8: {min(8, max(1, cpus // 2))})")
+    parser.add_argument("--loader-seconds", type=float, default=5.0,
+                        help="how long the loader is timed on its own (default: 5)")
+    parser.add_argument("--head-batch", type=int, default=32, help="sequences of the LM-head step (default: 32)")
+    parser.add_argument("--peak-tflops", type=float, default=None,
+                        help="the device's dense peak at the precision used (default: from PEAK_TFLOPS by name)")
+    parser.add_argument("--data", type=Path, default=None, help="an xlmr-corpus output instead of the UDHR corpus")
+    parser.add_argument("--tokenizer", type=Path, default=None,
+                        help="a tokenizer directory instead of one trained on the data and widened to 250,002")
+    parser.add_argument("--work-dir", type=Path, default=REPO / "bench" / "out" / "gpu_check",
+                        help="inputs and runs go here (default: bench/out/gpu_check)")
+    parser.add_argument("--json", type=Path, default=None, help="default: WORK_DIR/gpu_check.json")
+    parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, spec = args.child
+        print(RESULT + json.dumps(CHILDREN[kind](json.loads(spec))), flush=True)
+        return
+    result = check(args)
+    print(format_table(result))
+    path = args.json or args.work_dir / "gpu_check.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
