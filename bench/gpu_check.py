@@ -1,7 +1,8 @@
 """Trainer device check: tokens/s, MFU, peak memory and data-loader headroom of xlmr-train's own steps.
 
-On a GPU machine, from the repository root, one command (about 6 minutes on one H100 or H200;
-the project need not be installed, torch and transformers must be):
+On a GPU machine, from the repository root, one command, meant to finish within 8 minutes
+on one H100 or H200 (estimated: not yet run on one). The project need not be installed;
+torch with CUDA, transformers, tokenizers, sentencepiece, protobuf and pyarrow must be:
 
     bash bench/gpu_check.sh                     # base, 512 tokens, bf16, eager and --compile
     bash bench/gpu_check.sh --peak-tflops 989   # a GPU missing from PEAK_TFLOPS
