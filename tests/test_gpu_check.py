@@ -44,7 +44,7 @@ def test_the_check_on_cpu_prints_and_writes_every_column(sample_corpus, sample_t
     assert [r["graphs"] for r in result["rows"]] == [0, 1]
     assert result["loader"]["tokens_per_s"] > 0 and result["loader"]["vocab_size"] == len(
         json.loads((sample_tokenizer[0] / "tokenizer.json").read_text())["model"]["vocab"])
-    assert all(result["head"][h]["peak_gib"] > 0 for h in ("dense", "chunked"))
+    assert all(result["head"][h]["peak_gib"] > 0 and result["head"][h]["step_s"] > 0 for h in ("dense", "chunked"))
     for heading in ("micro-batch", "tokens/s", "MFU", "peak memory", "data wait", "workers needed"):
         assert heading in proc.stdout
     assert "--peak-tflops" in subprocess.run(["bash", str(ROOT / "bench" / "gpu_check.sh"), "--help"],
