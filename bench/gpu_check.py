@@ -132,7 +132,10 @@ def peak_tflops(device_name: str) -> float | None:
 # --- the children ----------------------------------------------------------------------------------------
 
 def loader_child(spec: dict) -> dict:
-    """Tokens/s of one data reader (as one dataloader worker reads), after 20 sequences of warm-up."""
+    """Tokens/s of one data reader (as one dataloader worker reads), after 20 sequences of warm-up,
+    and the device's name."""
+    import torch
+
     from xlmr.common.corpus_reader import Corpus, select_languages
     from xlmr.trainer.dataset import PackedStream
     from xlmr.trainer.loading import load_tokenizer
@@ -149,7 +152,9 @@ def loader_child(spec: dict) -> dict:
         next(sequences)
         n += 1
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"tokens_per_s": n * spec["seq_len"] / wall, "cores": cpu / wall, "vocab_size": len(tokenizer)}
+    device = torch.cuda.get_device_name() if spec["device"] == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    return {"tokens_per_s": n * spec["seq_len"] / wall, "cores": cpu / wall, "vocab_size": len(tokenizer),
+            "device": device}
 
 
 def train_child(spec: dict) -> dict:
@@ -169,7 +174,7 @@ def train_child(spec: dict) -> dict:
                 raise
             failed = batch
             print(f"gpu_check: {spec['mode']} x {batch}: out of memory", file=sys.stderr)
-        _release(torch)
+        _release()
         if failed:
             break
     return {"rows": rows, "out_of_memory_at": failed}
@@ -231,9 +236,11 @@ def _out_of_memory(exc: BaseException) -> bool:
         or "CUBLAS_STATUS_ALLOC_FAILED" in str(exc)
 
 
-def _release(torch) -> None:
+def _release() -> None:
     """Free what the last size held (its loader workers, model and compiled graphs) before the next."""
     import gc
+
+    import torch
 
     gc.collect()
     torch._dynamo.reset()
@@ -339,11 +346,9 @@ def check(args) -> dict:
     import torch
 
     started = time.perf_counter()
+    # is_available makes no CUDA context: the parent holds no GPU memory while the children measure
     cuda = torch.cuda.is_available() if args.device == "auto" else args.device == "cuda"
-    device_name = torch.cuda.get_device_name() if cuda else f"CPU ({os.cpu_count()} cores)"
     precision = args.precision if args.precision != "auto" else ("bf16" if cuda else "fp32")
-    # the table's peaks are bf16/fp16 tensor-core ones
-    peak = args.peak_tflops or (peak_tflops(device_name) if cuda and precision != "fp32" else None)
     work = args.work_dir.resolve()
     data = str(args.data or build_corpus(work / "udhr-corpus"))
     tokenizer = str(args.tokenizer or build_tokenizer(Path(data), work / f"tokenizer-{Path(data).name}"))
@@ -354,10 +359,11 @@ def check(args) -> dict:
     # One core, as a dataloader worker has when there are as many workers as cores: tokenizers
     # would otherwise spread each encode_batch over threads the other workers need.
     loader = child("loader", {**common, "seconds": args.loader_seconds}, env={"TOKENIZERS_PARALLELISM": "false"})
+    # the table's peaks are bf16/fp16 tensor-core ones
+    peak = args.peak_tflops or (peak_tflops(loader["device"]) if cuda and precision != "fp32" else None)
     train = {**common, "workers": args.workers, "steps": args.steps, "warmup": args.warmup_steps,
              "peak_tflops": peak}
-    sizes = [2**k for k in range(args.min_batch.bit_length() - 1, args.max_batch.bit_length())
-             if args.min_batch <= 2**k <= args.max_batch]
+    sizes = [2**k for k in range(20) if args.min_batch <= 2**k <= args.max_batch]
     eager = child("train", {**train, "mode": "eager", "batches": sizes})
     if not eager["rows"]:
         sys.exit(f"gpu_check: not even --min-batch {args.min_batch} fits")
@@ -368,7 +374,7 @@ def check(args) -> dict:
     for row in rows:
         row["workers_needed"] = math.ceil(row["tokens_per_s"] / loader["tokens_per_s"])
     heads = [child("head", {**common, "head": head, "batch": args.head_batch}) for head in ("dense", "chunked")]
-    return {"device": device_name, "peak_tflops": peak, "model": args.model, "seq_len": args.seq_len,
+    return {"device": loader["device"], "peak_tflops": peak, "model": args.model, "seq_len": args.seq_len,
             "precision": precision, "workers": args.workers, "data": data, "tokenizer": tokenizer,
             "loader": loader, "rows": rows, "tried": {"eager": eager, "compile": compiled},
             "head": {"batch": args.head_batch, **{h["head"]: h for h in heads}},
@@ -389,6 +395,10 @@ def format_table(result: dict) -> str:
         lines.append(f"{r['mode']:<9}{r['batch']:>12}{r['tokens_per_s']:>12,.0f}{mfu:>8}"
                      f"{r['peak_memory_gib']:>9.1f} GiB{r['data_wait']:>11.1%}{r['workers_needed']:>16}"
                      f"{r['first_step_s']:>10.1f} s{r['graphs']:>8}")
+    for mode, tried in result["tried"].items():
+        fitted = ", ".join(str(r["batch"]) for r in tried["rows"]) or "none"
+        failed = f"; {tried['out_of_memory_at']} ran out of memory" if tried["out_of_memory_at"] else ""
+        lines.append(f"{mode}: fitted micro-batches {fitted}{failed}")
     head = result["head"]
     lines += ["", f"LM head, one training step of {head['batch']} x {result['seq_len']} "
                   f"({head['chunked']['masked']:,} masked positions, vocabulary {head['chunked']['vocab_size']:,}): "
@@ -402,10 +412,12 @@ def format_table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from xlmr.trainer.presets import PRESETS
+
     cpus = os.cpu_count() or 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=["tiny", "base", "large"], default="base", help="default: base")
+    parser.add_argument("--model", choices=sorted(PRESETS), default="base", help="default: base")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="default: auto")
     parser.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
                         help="default: auto (bf16 on a GPU, fp32 on CPU)")
