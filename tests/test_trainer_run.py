@@ -30,6 +30,7 @@ def _records(out, event="train"):
 def test_loss_falls_and_checkpoints_rotate(trained):
     losses = [r["loss"] for r in _records(trained)]
     assert len(losses) == 40
+    assert all(r["tokens_per_s"] > 0 and 0 <= r["data_wait"] < 1 for r in _records(trained))
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5
     assert sorted(p.name for p in (trained / "checkpoints").iterdir()) == ["step-30", "step-40"]
     state = json.loads((trained / "checkpoints" / "step-40" / "trainer_state.json").read_text())
