@@ -11,10 +11,11 @@ cross-entropy does): one chunk of logits exists at a time, none is kept for
 backward, and backward only scales the gradients that forward summed.
 
 Memory beyond the encoder's, whatever the batch: one chunk of logits (at most
-CHUNK_LOGITS fp32 values, plus their bf16 copy under autocast) and, from
-forward to backward, the fp32 gradient of the tied vocabulary matrix
-(vocabulary x hidden: 768 MB for base at 250K) that the backward pass would
-allocate anyway. docs/training.md has the measurements.
+CHUNK_LOGITS fp32 values, plus their bf16 copy under autocast), one chunk's share
+of the tied vocabulary matrix's gradient (vocabulary x hidden in the compute
+dtype) and, from forward to backward, that gradient's fp32 sum (768 MB for base
+at 250K), which the backward pass would allocate anyway. docs/training.md has
+the measurements.
 
 Wrapping this in one module keeps DDP's hooks on its forward.
 """
