@@ -17,7 +17,7 @@ position there.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from .counters import Count, no_count
 from .hashing import paragraph_hash, split_paragraphs
@@ -37,6 +37,17 @@ def won_all_bands(bands_won: Iterable[int], bands: int) -> bool:
     """Not a near-duplicate: the document is the smallest key in each of its `bands` buckets
     (always true when near-dup is off, bands = 0)."""
     return len(set(bands_won)) == bands
+
+
+def competing_hashes(keyed_hashes: Iterable[tuple[tuple[int, str], tuple[int, ...]]], bands_won: Iterable[int],
+                     bands: int) -> Iterator[tuple[int, tuple[int, str]]]:
+    """(hash, keeper key) for each distinct paragraph hash of a document that won all its `bands`
+    buckets: paragraph winners are chosen among near-dup survivors only. `keyed_hashes` are the
+    document's (keeper key, hashes) copies, identical for a record read twice."""
+    competitor, hashes = next(iter(keyed_hashes))
+    if won_all_bands(bands_won, bands):
+        for h in set(hashes):
+            yield h, competitor
 
 
 def keep_paragraphs(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from .counting_dofn import COUNTS_TAG, CountingDoFn
-from .dedup_rules import decide, hash_paragraphs, keeper_key, won_all_bands
+from .dedup_rules import competing_hashes, decide, hash_paragraphs, keeper_key
 from .minhash import Signer, lsh_params
 
 NEAR_DUPLICATES_TAG = "near_duplicates"
@@ -79,12 +79,8 @@ class BandWins(beam.PTransform):
 
 
 def _hashes_to_compete(element, bands: int):
-    """(hash, keeper key) for each distinct hash of a document that won all its `bands` buckets."""
     _, grouped = element
-    competitor, hashes = next(iter(grouped["hashes"]))  # copies of a record read twice are identical
-    if won_all_bands(grouped["bands"], bands):
-        for h in set(hashes):
-            yield h, competitor
+    return competing_hashes(grouped["hashes"], grouped["bands"], bands)
 
 
 class _Decide(CountingDoFn):
@@ -132,7 +128,7 @@ class Deduplicate(beam.PTransform):
             )
         else:  # every document competes
             bands = 0
-            competing = hashes | "AllHashes" >> beam.FlatMapTuple(lambda _, kh: ((h, kh[0]) for h in set(kh[1])))
+            competing = hashes | "AllHashes" >> beam.FlatMapTuple(lambda _, kh: competing_hashes([kh], (), 0))
         joined["won"] = (
             competing  # (hash, keeper key)
             | "SmallestIdPerHash" >> beam.CombinePerKey(SmallestId())

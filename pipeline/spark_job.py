@@ -39,7 +39,7 @@ from xlmr.common.corpus_layout import shard_path
 
 from .corpus_stats import document_stats
 from .counters import DictCount, Stage
-from .dedup_rules import decide, hash_paragraphs, keeper_key, won_all_bands
+from .dedup_rules import competing_hashes, decide, hash_paragraphs, keeper_key
 from .minhash import Signer, lsh_params
 from .shard_writer import finalize, shard_count, shard_of, write_parquet
 
@@ -114,12 +114,8 @@ def _untag_values(n: int, tagged: Iterable[tuple]) -> tuple[list, ...]:
 
 
 def _competing(bands: int, element) -> Iterator:
-    """(hash, keeper key) for each distinct hash of a document that won all its `bands` buckets."""
     _, (keyed_hashes, bands_won) = element
-    competitor, hashes = keyed_hashes[0]  # copies of a record read twice are identical
-    if won_all_bands(bands_won, bands):
-        for h in set(hashes):
-            yield h, competitor
+    return competing_hashes(keyed_hashes, bands_won, bands)
 
 
 def _decide(bands: int, grouped: Iterable) -> Iterator[tuple[int, object]]:
@@ -234,7 +230,7 @@ def run_spark(opts, files: list[str], temp_dir: str, config: dict, per_record: l
             competing = join_by_id(partitions, hashes, band_wins).flatMap(functools.partial(_competing, bands))
         else:
             bands, band_wins = 0, sc.emptyRDD()
-            competing = hashes.flatMap(lambda kv: ((h, kv[1][0]) for h in set(kv[1][1])))
+            competing = hashes.flatMap(lambda kv: competing_hashes([kv[1]], (), 0))
         won = competing.reduceByKey(min, partitions).map(lambda kv: (kv[1][1], kv[0]))  # (id, hash won)
         decided = persist(join_by_id(partitions, hashed, won, band_wins)
                           .mapPartitions(functools.partial(_decide, bands)))
