@@ -238,14 +238,14 @@ def prepare_input(args) -> list[Path]:
 
 def bare_loop(files: list[str], same_work: bool) -> dict:
     """The per-record work without Beam: read, extract in-process, (repair, quality filters,) LID."""
-    from xlmr.pipeline.extract_text import html_to_text
-    from xlmr.pipeline.inputs import open_input
-    from xlmr.pipeline.language_id import LanguageIdentifier
-    from xlmr.pipeline.quality_filters import assess
-    from xlmr.pipeline.quality_settings import load_thresholds
-    from xlmr.pipeline.text_repair import repair_text
-    from xlmr.pipeline.warc_reader import read_records
-    from xlmr.pipeline.words import WordSplitter
+    from xlmr.pipeline.extractors.trafilatura import html_to_text
+    from xlmr.pipeline.readers.inputs import open_input
+    from xlmr.pipeline.filters.language_id import LanguageIdentifier
+    from xlmr.pipeline.filters.quality_filters import assess
+    from xlmr.pipeline.filters.quality_settings import load_thresholds
+    from xlmr.pipeline.formatters.text_repair import repair_text
+    from xlmr.pipeline.readers.warc import read_records
+    from xlmr.pipeline.filters.words import WordSplitter
 
     identifier = LanguageIdentifier()
     thresholds, words = load_thresholds(None, lid176=True), WordSplitter()
@@ -271,7 +271,7 @@ def bare_loop(files: list[str], same_work: bool) -> dict:
 
 def pipeline_run(argv: list[str]) -> dict:
     """xlmr-corpus's run(argv) (FnApiRunner, as its default); docs are the HTML records it read."""
-    from xlmr.pipeline.corpus import run
+    from xlmr.pipeline.job import run
 
     stats = run(argv)
     return {"docs": stats["counters"]["read:passed"], "kept": stats["totals"]["documents"]}

@@ -36,7 +36,7 @@ RESULT = "BENCH_RESULT "
 def build_corpus(work_dir: Path) -> Path:
     corpus = work_dir / "corpus"
     if not (corpus / "_SUCCESS").exists():
-        from xlmr.pipeline.corpus import run
+        from xlmr.pipeline.job import run
 
         run(["--input", str(REPO / "sample" / "sample.warc.gz"), str(REPO / "sample" / "sample.warc.wet.gz"),
              "--output", str(corpus), "--overwrite"])

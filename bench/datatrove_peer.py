@@ -83,7 +83,7 @@ LID_THRESHOLD = 0.5  # our --lid-threshold default
 def _spec() -> dict:
     from importlib.metadata import version
 
-    from xlmr.pipeline.language_id import default_model_path
+    from xlmr.pipeline.filters.language_id import default_model_path
 
     model = Path(default_model_path())
     return {

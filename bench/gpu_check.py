@@ -7,10 +7,20 @@ torch with CUDA, transformers, tokenizers, sentencepiece, protobuf and pyarrow m
     bash bench/gpu_check.sh                     # base, 512 tokens, bf16, eager and --compile
     bash bench/gpu_check.sh --peak-tflops 989   # a GPU missing from PEAK_TFLOPS
 
-It prints one table and writes it as JSON (--json). On CPU the same check runs on the
-tiny model, which is how the test suite keeps it working:
+It prints one table and writes it as JSON (--json).
+
+Without a GPU (torch sees no CUDA device and --device is left at auto), it says so and runs the
+small CPU configuration instead, so that the one command still shows the whole check working end
+to end, and its output ends saying that these figures are CPU ones, not GPU ones. The same run,
+chosen explicitly (no message then), is how the test suite keeps the check working:
 
     .venv/bin/python bench/gpu_check.py --model tiny --device cpu --seq-len 64 --max-batch 2 --steps 2
+
+On CPU, chosen or fallen back to, the flags left out take these small values (flags passed always
+win), and each part may use no more memory than the machine had available when it started (its
+address space is limited to that): a micro-batch too large then fails as out of memory, as on a
+GPU, instead of the kernel killing the part. --device cuda without a CUDA device stops at once
+with exit status 2.
 
 Each part runs in a fresh child process:
 1. Inputs, made from what the project ships (no pipeline run, no download): a corpus in
@@ -37,6 +47,7 @@ import collections
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -45,6 +56,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 RESULT = "GPU_CHECK_RESULT "
 XLMR_VOCAB = 250_002
+# The values of the flags left out: on a GPU the check proper, on CPU the small configuration
+# (--min-batch: 32, or --max-batch where that is smaller).
+GPU_DEFAULTS = {"model": "base", "seq_len": 512, "max_batch": 1024, "steps": 10}
+CPU_DEFAULTS = {"model": "tiny", "seq_len": 64, "max_batch": 2, "steps": 2}
+OUT_OF_MEMORY = 3  # a part's exit status when it ran out of memory (not within the sweep, which goes on)
 
 # Dense bf16 tensor-core peaks (TFLOP/s, no sparsity) from the vendors' data sheets; the first
 # name found in torch.cuda.get_device_name() wins, so longer names come before their prefixes.
@@ -169,7 +185,7 @@ def train_child(spec: dict) -> dict:
         try:
             rows.append(_measure(spec, ctx, batch))
             print(f"gpu_check: {spec['mode']} x {batch}: {rows[-1]['tokens_per_s']:,.0f} tokens/s", file=sys.stderr)
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
+        except (RuntimeError, MemoryError) as exc:  # torch.OutOfMemoryError is a RuntimeError
             if not _out_of_memory(exc):
                 raise
             failed = batch
@@ -230,10 +246,37 @@ def _compiled_graphs() -> int:
 
 
 def _out_of_memory(exc: BaseException) -> bool:
+    """On a GPU torch's out-of-memory errors; on CPU, under _limit_memory, the allocator's (or Python's) failures."""
     import torch
 
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower() \
-        or "CUBLAS_STATUS_ALLOC_FAILED" in str(exc)
+    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower() \
+        or "CUBLAS_STATUS_ALLOC_FAILED" in str(exc) or "can't allocate memory" in str(exc)
+
+
+def _limit_memory() -> int | None:
+    """Limit this process's address space to 90% of the memory available now (Linux): a CPU part that
+    asks for more then fails with an out-of-memory error, as on a GPU, instead of the kernel killing it
+    (or something else) once the machine's memory runs out. The limit set, or None where there is none."""
+    import resource
+
+    try:
+        limit = int(_meminfo("MemAvailable") * 0.9)
+    except (OSError, KeyError, ValueError):
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    for given in (soft, hard):
+        if given != resource.RLIM_INFINITY:
+            limit = min(limit, given)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return limit
+
+
+def _meminfo(field: str) -> int:
+    """Bytes of one /proc/meminfo field (MemTotal, MemAvailable)."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024  # kB
+    raise KeyError(field)
 
 
 def _release() -> None:
@@ -334,20 +377,97 @@ def child(kind: str, spec: dict, env: dict | None = None) -> dict:
                           text=True, cwd=REPO, env={**os.environ, **(env or {})})
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
     if proc.returncode or not lines:
-        sys.exit(f"gpu_check: the {kind} part failed (exit status {proc.returncode}); its output:\n{proc.stdout[-3000:]}")
+        sys.exit(failure(kind, spec, proc.returncode, proc.stdout))
     print(f"gpu_check: {kind} {spec.get('mode') or spec.get('head') or ''} done ({time.perf_counter() - started:.0f} s)",
           file=sys.stderr)
     return json.loads(lines[-1][len(RESULT):])
 
 
+def failure(kind: str, spec: dict, status: int, stdout: str) -> str:
+    """What to say when a part failed: for want of memory, which flags make it smaller."""
+    if status == -signal.SIGKILL:
+        try:
+            machine = f" (this machine has {_meminfo('MemTotal') / 2**30:.1f} GiB)"
+        except (OSError, KeyError, ValueError):
+            machine = ""
+        what = f"was killed (signal 9, exit status {status}), most likely by the kernel for want of memory{machine}"
+    elif status == OUT_OF_MEMORY:
+        what = "ran out of memory" + (" (on CPU a part may use only the memory available when it starts)"
+                                      if spec.get("device") == "cpu" else "")
+    else:
+        return f"gpu_check: the {kind} part failed (exit status {status}); its output:\n{stdout[-3000:]}"
+    return f"gpu_check: the {kind} part {what}. To make it smaller: {smaller(kind, spec)}"
+
+
+def smaller(kind: str, spec: dict, *lower: str) -> str:
+    """The flags that shrink a part, with their values now."""
+    lower = list(lower)
+    if kind == "train":
+        lower.append(f"--max-batch (sizes tried: {', '.join(map(str, spec.get('batches', [])))}; "
+                     "the lines above show those that fitted)")
+    if kind == "head":
+        lower.append(f"--head-batch (now {spec.get('batch')})")
+    lower.append(f"--seq-len (now {spec.get('seq_len')})")
+    said = "lower " + ", ".join(lower)
+    if spec.get("model") != "tiny":
+        said += f"; --model tiny (now {spec.get('model')})"
+    if spec.get("device") == "cpu" and (spec.get("model"), spec.get("seq_len")) != ("tiny", CPU_DEFAULTS["seq_len"]):
+        said += "; or, on CPU, leave the sizes out for the small configuration"
+    return said
+
+
 # --- the parent -------------------------------------------------------------------------------------------
 
-def check(args) -> dict:
+def cuda_missing() -> str | None:
+    """None when torch sees a CUDA device, else why it does not. is_available makes no CUDA context
+    (it counts devices): the parent holds no GPU memory while the children measure."""
     import torch
 
+    if torch.cuda.is_available():
+        return None
+    if torch.version.cuda is None:
+        return f"this torch ({torch.__version__}) is built without CUDA"
+    return f"torch {torch.__version__} (CUDA {torch.version.cuda}) finds no CUDA device"
+
+
+def resolve(args, missing=cuda_missing) -> str | None:
+    """Settle --device (auto: cuda when torch sees a GPU, else cpu) and the flags left out (None): the
+    GPU_DEFAULTS or CPU_DEFAULTS. Returns, when auto fell back to CPU, what to tell the user."""
+    why = "--device cpu" if args.device == "cpu" else missing()
+    if args.device == "cuda" and why:
+        print(f"gpu_check: --device cuda, but {why}. For the check on CPU: --device cpu (the small "
+              "configuration, tiny model), or leave --device out.", file=sys.stderr)
+        raise SystemExit(2)
+    fallback = args.device == "auto" and why is not None
+    args.device = "cpu" if why else "cuda"
+    for name, value in (CPU_DEFAULTS if args.device == "cpu" else GPU_DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.min_batch is None:
+        args.min_batch = min(32, args.max_batch)
+    if args.min_batch > args.max_batch:
+        print(f"gpu_check: --min-batch {args.min_batch} is above --max-batch {args.max_batch}: nothing to try",
+              file=sys.stderr)
+        raise SystemExit(2)
+    args.no_gpu = why if fallback else None
+    if not fallback:
+        return None
+    return (f"gpu_check: no GPU found: {why}. This check is meant for a GPU (base, 512 tokens, bf16); "
+            f"running the small CPU configuration instead, to show the check working end to end: "
+            f"{cpu_flags(args)}. Its figures are CPU ones, not GPU ones. "
+            "(--device cpu chooses this run without this message.)")
+
+
+def cpu_flags(args) -> str:
+    """The CPU run's sizes, as flags."""
+    return (f"--model {args.model} --device cpu --seq-len {args.seq_len} --max-batch {args.max_batch} "
+            f"--steps {args.steps}")
+
+
+def check(args) -> dict:
+    """The parts, each in a child, with --device settled by resolve."""
     started = time.perf_counter()
-    # is_available makes no CUDA context: the parent holds no GPU memory while the children measure
-    cuda = torch.cuda.is_available() if args.device == "auto" else args.device == "cuda"
+    cuda = args.device == "cuda"
     precision = args.precision if args.precision != "auto" else ("bf16" if cuda else "fp32")
     work = args.work_dir.resolve()
     data = str(args.data or build_corpus(work / "udhr-corpus"))
@@ -366,7 +486,8 @@ def check(args) -> dict:
     sizes = [2**k for k in range(20) if args.min_batch <= 2**k <= args.max_batch]
     eager = child("train", {**train, "mode": "eager", "batches": sizes})
     if not eager["rows"]:
-        sys.exit(f"gpu_check: not even --min-batch {args.min_batch} fits")
+        sys.exit(f"gpu_check: not even --min-batch {args.min_batch} fits. To make it smaller: "
+                 f"{smaller('loader', common, f'--min-batch (now {args.min_batch})')}")
     largest = eager["rows"][-1]["batch"]
     compiled = child("train", {**train, "mode": "compile",
                                "batches": [b for b in (largest, 2 * largest) if b <= args.max_batch]})
@@ -378,7 +499,7 @@ def check(args) -> dict:
             "precision": precision, "workers": args.workers, "data": data, "tokenizer": tokenizer,
             "loader": loader, "rows": rows, "tried": {"eager": eager, "compile": compiled},
             "head": {"batch": args.head_batch, **{h["head"]: h for h in heads}},
-            "seconds": time.perf_counter() - started}
+            "no_gpu": args.no_gpu, "seconds": time.perf_counter() - started}
 
 
 def format_table(result: dict) -> str:
@@ -417,14 +538,17 @@ def main(argv: list[str] | None = None) -> None:
     cpus = os.cpu_count() or 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=sorted(PRESETS), default="base", help="default: base")
-    parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="default: auto")
+    parser.add_argument("--model", choices=sorted(PRESETS), default=None, help="default: base (CPU: tiny)")
+    parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
+                        help="default: auto: cuda when torch sees a GPU; without one, says so and runs the "
+                             "small CPU configuration (see below)")
     parser.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default="auto",
                         help="default: auto (bf16 on a GPU, fp32 on CPU)")
-    parser.add_argument("--seq-len", type=int, default=512, help="default: 512")
-    parser.add_argument("--min-batch", type=int, default=32, help="smallest micro-batch tried (default: 32)")
-    parser.add_argument("--max-batch", type=int, default=1024, help="largest micro-batch tried (default: 1024)")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per micro-batch (default: 10)")
+    parser.add_argument("--seq-len", type=int, default=None, help="default: 512 (CPU: 64)")
+    parser.add_argument("--min-batch", type=int, default=None,
+                        help="smallest micro-batch tried (default: 32, or --max-batch if smaller)")
+    parser.add_argument("--max-batch", type=int, default=None, help="largest micro-batch tried (default: 1024; CPU: 2)")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per micro-batch (default: 10; CPU: 2)")
     parser.add_argument("--warmup-steps", type=int, default=3, help="steps before the timed ones (default: 3)")
     parser.add_argument("--workers", type=int, default=min(8, max(1, cpus // 2)),
                         help=f"dataloader workers of the training runs (default: half the cores, at most 8: {min(8, max(1, cpus // 2))})")
@@ -442,15 +566,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        kind, spec = args.child
-        print(RESULT + json.dumps(CHILDREN[kind](json.loads(spec))), flush=True)
+        kind, spec = args.child[0], json.loads(args.child[1])
+        if spec["device"] == "cpu":
+            _limit_memory()
+        try:
+            result = CHILDREN[kind](spec)
+        except (RuntimeError, MemoryError) as exc:
+            if not _out_of_memory(exc):
+                raise
+            print(f"gpu_check: {kind}: out of memory: {str(exc)[:500]}", file=sys.stderr)
+            raise SystemExit(OUT_OF_MEMORY) from None
+        print(RESULT + json.dumps(result), flush=True)
         return
+    message = resolve(args)
+    if message:
+        print(message, file=sys.stderr)
     result = check(args)
     print(format_table(result))
     path = args.json or args.work_dir / "gpu_check.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     print(f"written: {path}")
+    if args.no_gpu:
+        print(f"No GPU was found ({args.no_gpu}), so these are CPU figures of the small configuration "
+              f"({cpu_flags(args)}): they show the check works end to end, not what a GPU does. "
+              "Run the same command on a GPU machine for those.")
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ import argparse
 import collections
 from pathlib import Path
 
-from xlmr.pipeline.quality_filters import assess
-from xlmr.pipeline.quality_settings import load_thresholds
-from xlmr.pipeline.words import WordSplitter
+from xlmr.pipeline.filters.quality_filters import assess
+from xlmr.pipeline.filters.quality_settings import load_thresholds
+from xlmr.pipeline.filters.words import WordSplitter
 
 SIGNAL_OF = {"min_avg_word_length": "avg_word_length", "max_avg_word_length": "avg_word_length",
              "alpha_words": "alpha_words_frac", "stop_words": "stop_words", "line_punct": "line_punct_frac",

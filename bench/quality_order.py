@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from xlmr.pipeline.corpus import run
-from xlmr.pipeline.quality_filters import assess
-from xlmr.pipeline.quality_settings import load_thresholds
-from xlmr.pipeline.words import WordSplitter
+from xlmr.pipeline.job import run
+from xlmr.pipeline.filters.quality_filters import assess
+from xlmr.pipeline.filters.quality_settings import load_thresholds
+from xlmr.pipeline.filters.words import WordSplitter
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,17 +1,25 @@
-"""The layout of an `xlmr-corpus` output: the writer (pipeline/shard_writer.py) and the
-reader (corpus_reader.py) both name its files through these, so they cannot drift.
+"""The layout of an `xlmr-corpus` output: the writers (pipeline/writers/, pipeline/stats/) and
+the reader (corpus_reader.py) name its files through these, so they cannot drift.
 
     DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet   hive-style: pyarrow, DuckDB, `datasets` see `lang`
     DIR/_stats.json                               per-language totals and the run's config
     DIR/_SUCCESS                                  written last: the output is complete
+    DIR/README.md, DIR/*.png                      the dataset card and its plots
 """
 
-STATS_FILE, SUCCESS_FILE, TEMP_DIR = "_stats.json", "_SUCCESS", "_temporary"
-SHARD_GLOB = "lang=*/*.parquet"
+STATS_FILE, SUCCESS_FILE, TEMP_DIR, CARD_FILE = "_stats.json", "_SUCCESS", "_temporary", "README.md"
+DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT = (
+    "documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png", "quality_removals.png")
+PLOT_FILES = (DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT)
 
 
 def language_dir(lang: str) -> str:
     return f"lang={lang}"
+
+
+def shard_glob(lang: str = "*") -> str:
+    """The shards of one language, or of every language by default (relative to DIR)."""
+    return f"{language_dir(lang)}/*.parquet"
 
 
 def shard_path(lang: str, index: int, total: int) -> str:

@@ -1,4 +1,4 @@
-"""Reading an `xlmr-corpus` output (local, gs://, s3://) with pyarrow: stats and paragraphs, streaming.
+"""Reading an `xlmr-corpus` output (local, gs://, s3://): stats and paragraphs, streaming.
 
 Only the `text` column is read, one row group at a time, shards in a seeded
 random order, so memory holds one row group whatever the corpus size.
@@ -10,12 +10,11 @@ import json
 import random
 from typing import Iterator
 
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from .corpus_layout import STATS_FILE, SUCCESS_FILE, language_dir
+from . import files
+from .corpus_layout import STATS_FILE, SUCCESS_FILE, shard_glob
 from .language_codes import split_codes
-from .remote_files import from_uri
 
 
 class CorpusError(Exception):
@@ -26,19 +25,19 @@ class Corpus:
     def __init__(self, uri: str, flag: str = "--corpus"):
         self.uri, self.flag = uri, flag  # the flag named in errors
         try:
-            self.fs, self.root = from_uri(uri)
-        except (pafs.ArrowInvalid, OSError) as exc:
+            self.fs, self.root = files.filesystem(uri)  # fsspec's: the shards are opened many times
+            self.stats = self._read_stats()
+        except (OSError, ValueError, ImportError) as exc:  # no such bucket, no credentials, no s3fs
             raise CorpusError(f"{flag} {uri}: {exc}") from exc
-        self.stats = self._read_stats()
 
     def _read_stats(self) -> dict:
         path = f"{self.root}/{STATS_FILE}"
-        if self.fs.get_file_info(path).type != pafs.FileType.File:
+        if not self.fs.isfile(path):
             raise CorpusError(
                 f"{self.flag} {self.uri} has no {STATS_FILE}: expected the output directory of xlmr-corpus "
-                f"({language_dir('<code>')}/*.parquet, {STATS_FILE}, {SUCCESS_FILE})"
+                f"({shard_glob('<code>')}, {STATS_FILE}, {SUCCESS_FILE})"
             )
-        with self.fs.open_input_stream(path) as f:
+        with self.fs.open(path, "rb") as f:
             return json.loads(f.read().decode("utf-8"))
 
     def languages(self) -> dict[str, dict]:
@@ -46,16 +45,15 @@ class Corpus:
         return self.stats["languages"]
 
     def shards(self, lang: str) -> list[str]:
-        selector = pafs.FileSelector(f"{self.root}/{language_dir(lang)}", allow_not_found=True)
-        return sorted(i.path for i in self.fs.get_file_info(selector) if i.path.endswith(".parquet"))
+        """The shards of `lang`, as paths of `self.fs`."""
+        return sorted(self.fs.glob(f"{self.root}/{shard_glob(lang)}"))
 
     def paragraphs(self, lang: str, seed: int) -> Iterator[str]:
         """Every paragraph of `lang`, shards in a seeded random order, row group by row group."""
         shards = self.shards(lang)
         random.Random(f"{seed}:{lang}").shuffle(shards)
         for path in shards:
-            with self.fs.open_input_file(path) as f:
-                parquet = pq.ParquetFile(f)
+            with pq.ParquetFile(path, filesystem=self.fs) as parquet:  # local: read by pyarrow itself
                 for group in range(parquet.num_row_groups):
                     for text in parquet.read_row_group(group, columns=["text"]).column("text").to_pylist():
                         yield from text.split("\n")

@@ -90,7 +90,7 @@ def _check_output(output: str) -> None:
 
 
 def write_outputs(report: dict, output: str) -> list[str]:
-    from xlmr.common.remote_files import local_output
+    from xlmr.common.files import local_output
 
     from .eval_plots import accuracy_by_language
 

@@ -88,7 +88,7 @@ def evaluate_checkpoint(args, scratch: Path) -> dict:
     """The report of the checkpoint --model names (a remote one is downloaded for the run)."""
     from transformers.utils import logging as hf_logging
 
-    from xlmr.common.remote_files import is_remote, local_input
+    from xlmr.common.files import is_remote, local_input
 
     hf_logging.disable_progress_bar()
     device = _device(args.device)

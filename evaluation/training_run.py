@@ -15,7 +15,7 @@ import json
 import os
 import posixpath
 
-from xlmr.common.remote_files import from_uri, is_remote
+from xlmr.common.files import is_remote, open_read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,15 +33,14 @@ class TrainingRun:
 
 def _first_line(uri: str) -> str | None:
     try:
-        fs, path = from_uri(uri)
-        with fs.open_input_stream(path) as f:
+        with open_read(uri) as f:
             head = b""
             while b"\n" not in head:
                 chunk = f.read(1 << 16)
                 if not chunk:
                     break
                 head += chunk
-    except (OSError, ValueError):  # absent, or a filesystem pyarrow cannot open
+    except (OSError, ValueError, ImportError):  # absent, or a filesystem not installed (s3fs)
         return None
     return head.split(b"\n", 1)[0].decode("utf-8")
 

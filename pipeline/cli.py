@@ -6,15 +6,15 @@ import argparse
 import logging
 import sys
 
-from apache_beam.io.filesystems import FileSystems
-
 from xlmr.common.argtypes import HelpFormatter, UsageError
+from xlmr.common.corpus_layout import CARD_FILE, PLOT_FILES, STATS_FILE, shard_glob
 from xlmr.common.corpus_reader import CorpusError
+from xlmr.common.files import join
 
-from .corpus import run
-from .corpus_stats import format_funnel, format_table
+from .job import run
 from .options import CorpusOptions
-from .report import write_report
+from .stats.corpus_stats import format_funnel, format_table
+from .stats.report import write_report
 
 EPILOG = """\
 Any Apache Beam pipeline option is accepted as well, for example:
@@ -34,7 +34,7 @@ def help_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlmr-corpus",
         description="Build a CC-100-style corpus: CommonCrawl WARC/WET -> extracted, paragraph-deduplicated,\n"
-        "language-identified per-language Parquet shards (Apache Beam).",
+        "language-identified per-language Parquet shards, on Apache Beam or Spark (--engine).",
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -58,10 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     output = stats["config"]["flags"]["output"]
     print(format_funnel(stats), end="\n\n")
     print(format_table(stats))
-    print(f"\nshards: {FileSystems.join(output, 'lang=<code>')}/*.parquet")
-    print(f"stats:  {FileSystems.join(output, '_stats.json')}")
-    print(f"card:   {FileSystems.join(output, 'README.md')} (with documents_per_language.png, language_mix.png, "
-          "funnel.png, lid_confidence.png, quality_removals.png)")
+    print(f"\nshards: {join(output, shard_glob('<code>'))}")
+    print(f"stats:  {join(output, STATS_FILE)}")
+    print(f"card:   {join(output, CARD_FILE)} (with {', '.join(PLOT_FILES)})")
     return 0
 
 

@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 
-from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
 
 from xlmr.common.argtypes import checked, non_negative_int, positive_int
 from xlmr.common.language_codes import PRESETS, check_codes
@@ -192,6 +192,11 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
 def is_local(runner: str | None) -> bool:
     """Whether the job runs on this machine (the runners that read the direct_* flags)."""
     return runner in (None, DEFAULT_RUNNER, "DirectRunner", "SwitchingDirectRunner")
+
+
+def runs_here(options: PipelineOptions) -> bool:
+    """Whether parsed options run the job on this machine."""
+    return is_local(options.view_as(StandardOptions).runner)
 
 
 def _given(argv: list[str], dest: str) -> bool:

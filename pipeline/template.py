@@ -15,7 +15,7 @@ import sys
 
 from xlmr.common import argtypes
 
-from .corpus import run
+from .job import run
 from .options import CorpusOptions
 
 LIST_PARAMETERS = ("input", "languages")

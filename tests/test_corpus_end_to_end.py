@@ -7,9 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
-from xlmr.pipeline.corpus import OutputExistsError, run
-from xlmr.pipeline.hashing import paragraph_hash
-from xlmr.pipeline.shard_writer import SCHEMA
+from xlmr.pipeline.job import OutputExistsError, run
+from xlmr.pipeline.dedup.hashing import paragraph_hash
+from xlmr.pipeline.writers.parquet_shards import SCHEMA
 
 pytestmark = pytest.mark.slow
 

@@ -40,7 +40,7 @@ def test_card_and_plots_are_written_with_the_run(sample_corpus):
 
 
 def test_alpha_columns_follow_the_formula(sample_corpus):
-    from xlmr.pipeline.dataset_card import language_rows
+    from xlmr.pipeline.stats.dataset_card import language_rows
     from xlmr.common.alpha_sampling import sampling_probabilities
 
     _, stats = read_corpus(sample_corpus)

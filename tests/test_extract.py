@@ -3,10 +3,11 @@
 import pytest
 
 from helpers import DATA, SAMPLE_WARC
-from xlmr.pipeline.charset import decode_html, python_codec
-from xlmr.pipeline.extract_text import html_to_text, to_document
-from xlmr.pipeline.counters import DictCount
-from xlmr.pipeline.warc_reader import read_records
+from xlmr.pipeline.extractors.charset import decode_html, python_codec
+from xlmr.pipeline.extractors.extract_text import to_document
+from xlmr.pipeline.extractors.trafilatura import html_to_text
+from xlmr.pipeline.stage import DictCount
+from xlmr.pipeline.readers.warc import read_records
 
 
 def record_by_url(path, url):

@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-from xlmr.common.remote_files import download
+from xlmr.common.files import download
 
 from gcs_peers import GcsPeers
 from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xlmr.pipeline.http_reader import DownloadFailed, RetryingHttpReader, RetryPolicy, open_url
+from xlmr.pipeline.readers.http_reader import DownloadFailed, RetryingHttpReader, RetryPolicy, open_url
 
 from flaky_http import FlakyServer
 from helpers import SAMPLE_WARC, read_corpus
@@ -66,7 +66,7 @@ def test_backoff_is_jittered_exponential_and_capped():
 
 @pytest.mark.slow
 def test_corpus_over_flaky_http_equals_a_clean_read(server, tmp_path):
-    from xlmr.pipeline.corpus import run
+    from xlmr.pipeline.job import run
 
     url = server.url("sample.warc.gz")
     run(["--input", url, "--output", str(tmp_path / "clean")])

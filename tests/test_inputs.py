@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from helpers import SAMPLE_WARC, SAMPLE_WET
-from xlmr.pipeline.counters import DictCount
-from xlmr.pipeline.inputs import crawl_manifest, expand_inputs, open_input, read_manifest
-from xlmr.pipeline.warc_reader import read_records
+from xlmr.pipeline.stage import DictCount
+from xlmr.pipeline.readers.inputs import crawl_manifest, expand_inputs, open_input, read_manifest
+from xlmr.pipeline.readers.warc import read_records
 
 
 @pytest.fixture

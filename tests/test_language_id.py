@@ -2,9 +2,9 @@
 
 import pytest
 
-from xlmr.pipeline.counters import DictCount
+from xlmr.pipeline.stage import DictCount
 from xlmr.common.language_codes import CC100_LANGUAGES, expand_languages, normalize_label
-from xlmr.pipeline.language_id import LanguageIdentifier, identify
+from xlmr.pipeline.filters.language_id import LanguageIdentifier, identify
 from xlmr.pipeline.records import Document
 
 SENTENCES = {

@@ -12,12 +12,12 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 from helpers import SAMPLE_WARC
-from xlmr.pipeline.deduplicate import Deduplicate, SmallestId
-from xlmr.pipeline.extract_text import html_to_text
-from xlmr.pipeline.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,
+from xlmr.pipeline.engines.beam.dedup import Deduplicate, SmallestValue
+from xlmr.pipeline.extractors.trafilatura import html_to_text
+from xlmr.pipeline.dedup.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,
                                    shingle_hashes)
 from xlmr.pipeline.records import Document
-from xlmr.pipeline.warc_reader import read_records
+from xlmr.pipeline.readers.warc import read_records
 
 RATES = (0.02, 0.05, 0.10, 0.30)
 MONTHS = "January February March April May June July August September October November December".split()
@@ -157,13 +157,13 @@ def test_hot_bucket_of_identical_pages(pages):
     same = [doc(f"<{i:05d}>", pages[0]) for i in range(3000)]
     with TestPipeline() as p:
         result = p | beam.Create(same) | Deduplicate(near_dup=(128, 0.8))
-        assert_that(result.docs | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
+        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
         assert_that(result.near_duplicates | beam.combiners.Count.Globally(), equal_to([2999]), label="removed")
 
 
 def test_bucket_accumulator_does_not_grow():
     """A bucket's combiner state is one id however many documents share it (a list would grow)."""
-    fn = SmallestId()
+    fn = SmallestValue()
     small = fn.add_input(fn.create_accumulator(), "<z>")
     acc = fn.create_accumulator()
     for i in range(10_000, 0, -1):

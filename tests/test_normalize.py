@@ -1,6 +1,6 @@
 import unicodedata
 
-from xlmr.pipeline.hashing import CONTROL_CHARS, UNICODE_PUNCT, normalize_for_dedup, paragraph_hash, split_paragraphs
+from xlmr.pipeline.dedup.hashing import CONTROL_CHARS, UNICODE_PUNCT, normalize_for_dedup, paragraph_hash, split_paragraphs
 
 TRICKY = [
     "  Hello, WORLD！ ２０２０年「テスト」… \x07ok  ",

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def test_portable_runner_with_a_local_job_service_equals_the_default_runner(sample_corpus, tmp_path):
     """`--job_endpoint embed` starts Beam's in-SDK job service; LOOPBACK runs the SDK workers in this
     process. The job goes through the same job API, pipeline proto and Fn API as on Spark or Flink."""
-    from xlmr.pipeline.corpus import run
+    from xlmr.pipeline.job import run
 
     out = tmp_path / "portable"
     run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out), "--runner", "PortableRunner",

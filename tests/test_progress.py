@@ -43,7 +43,7 @@ def test_every_core_by_default(argv, workers, mode):
 
 @pytest.mark.slow
 def test_a_run_reports_progress_and_no_worker_noise(tmp_path, capfd):
-    from xlmr.pipeline.corpus import run
+    from xlmr.pipeline.job import run
 
     run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "out"),
          "--direct_num_workers", "2", "--progress-interval", "1", "--near-dup", "off", "--quality", "off"])

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from xlmr.common.language_codes import CC100_LANGUAGES, CC100_NOT_IN_LID176
-from xlmr.pipeline.quality_filters import (CHECKS, SIGNALS, duplicated_ngram_chars, failures, measure,
+from xlmr.pipeline.filters.quality_filters import (CHECKS, SIGNALS, duplicated_ngram_chars, failures, measure,
                                            top_ngram_chars)
-from xlmr.pipeline.quality_settings import FIXED, ThresholdError, load_thresholds, parse_table, settings_from
-from xlmr.pipeline.words import WordSplitter
+from xlmr.pipeline.filters.quality_settings import FIXED, ThresholdError, load_thresholds, parse_table, settings_from
+from xlmr.pipeline.filters.words import WordSplitter
 
 split = WordSplitter().split
 

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 from xlmr.pipeline.cli import main
-from xlmr.pipeline.corpus import run
+from xlmr.pipeline.job import run
 
 pytestmark = pytest.mark.slow
 

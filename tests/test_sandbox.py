@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from xlmr.pipeline.sandbox import Sandbox, SandboxCrash, SandboxTimeout
+from xlmr.pipeline.extractors.sandbox import Sandbox, SandboxCrash, SandboxTimeout
 
 
 def test_result_error_timeout_and_restart():

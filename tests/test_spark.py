@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
-from xlmr.pipeline.corpus import run
+from xlmr.pipeline.job import run
 
 pytestmark = pytest.mark.slow
 LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1"}

@@ -4,10 +4,10 @@ import ftfy
 import pytest
 
 from helpers import ROOT
-from xlmr.pipeline.counters import DictCount
-from xlmr.pipeline.text_repair import (_FTFY_CONFIG, EMAIL_PLACEHOLDER, IPV4_PLACEHOLDER, IPV6_PLACEHOLDER,
+from xlmr.pipeline.stage import DictCount
+from xlmr.pipeline.formatters.text_repair import (_FTFY_CONFIG, EMAIL_PLACEHOLDER, IPV4_PLACEHOLDER, IPV6_PLACEHOLDER,
                                        clean_tables, fix_mojibake, looks_bad, mask_pii, repair_text)
-from xlmr.pipeline.url_blocklist import BlocklistError, is_blocked, load_blocklist, parse_domains
+from xlmr.pipeline.readers.url_blocklist import BlocklistError, is_blocked, load_blocklist, parse_domains
 
 GERMAN = "Alle Menschen sind frei und gleich an Würde und Rechten geboren. Sie sind mit Vernunft und Gewissen begabt."
 

@@ -5,10 +5,13 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from helpers import DATA, SAMPLE_WET
-from xlmr.pipeline.counting_dofn import COUNTS_TAG, StageDoFn
-from xlmr.pipeline.deduplicate import Deduplicate
+from xlmr.pipeline.engines.beam.stage_dofn import COUNTS_TAG, StageDoFn
+from xlmr.pipeline.engines.beam.dedup import Deduplicate
 from xlmr.pipeline.records import Document, RawRecord
-from xlmr.pipeline.stages import ExtractText, FilterMinChars, IdentifyLanguage, ReadRecords
+from xlmr.pipeline.extractors.extract_text import ExtractText
+from xlmr.pipeline.filters.language_id import IdentifyLanguage
+from xlmr.pipeline.filters.length_filter import FilterMinChars
+from xlmr.pipeline.readers.read_records import ReadRecords
 
 
 def doc(doc_id, text):
@@ -29,7 +32,7 @@ def test_dedup_keeps_each_paragraph_once_in_the_smallest_id():
     with TestPipeline() as p:
         result = p | beam.Create(docs) | Deduplicate(near_dup=None)
         assert_that(
-            result.docs | beam.Map(lambda d: (d.id, d.text, d.n_paragraphs_extracted)),
+            result.main | beam.Map(lambda d: (d.id, d.text, d.n_paragraphs_extracted)),
             equal_to([
                 ("<a>", "Hello world\nshared LINE 1！\nonly in a", 3),
                 ("<b>", "only in b", 3),
@@ -52,7 +55,7 @@ def test_dedup_drops_a_document_left_empty_and_a_record_read_twice():
     docs = [doc("<a>", "one\ntwo"), doc("<b>", "TWO\nOne"), doc("<a>", "one\ntwo")]
     with TestPipeline() as p:
         result = p | beam.Create(docs) | Deduplicate(near_dup=None)
-        assert_that(result.docs | beam.Map(lambda d: d.id), equal_to(["<a>"]))
+        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<a>"]))
         assert_that(
             counts_of(result) | beam.Filter(lambda kv: "filtered" in kv[0]),
             equal_to([("dedup:filtered:duplicate_record_id", 1), ("dedup:filtered:no_paragraph_left", 1),
@@ -102,7 +105,7 @@ def test_min_chars_and_language_stages():
 
 
 def test_language_stats_sum_per_language():
-    from xlmr.pipeline.corpus_stats import LanguageStats
+    from xlmr.pipeline.engines.beam.write import LanguageStats
 
     docs = [
         Document(id="<1>", url="", date="", source="s", text="ab\ncd", lang="de"),

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from helpers import DATA, SAMPLE_WARC, SAMPLE_WET
-from xlmr.pipeline.counters import DictCount
-from xlmr.pipeline.warc_reader import read_records
+from xlmr.pipeline.stage import DictCount
+from xlmr.pipeline.readers.warc import read_records
 
 MAX = 2 * 1024 * 1024
 

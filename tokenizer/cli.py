@@ -18,7 +18,7 @@ import tempfile
 
 from xlmr.common.argtypes import HelpFormatter, alpha, positive_float, positive_int
 from xlmr.common.corpus_reader import Corpus, CorpusError, select_languages
-from xlmr.common.remote_files import local_output
+from xlmr.common.files import local_output
 
 from .fertility import fertility, format_fertility
 from .sampler import draw, make_plan

@@ -55,9 +55,9 @@ class TrainState:
     setup: dict  # what trainer_state.json records of the run besides step, tokens and world
     step: int = 0
     tokens: int = 0  # trained, all ranks
-    batches: int = 0  # micro-batches this rank consumed
+    micro_batches: int = 0  # micro-batches this rank consumed (saved as "batches")
     readers: dict = dataclasses.field(default_factory=dict)  # this rank's data-reader positions
-    rng: dict | None = None  # this rank's RNG states from a checkpoint, set once the data loader has started
+    rng: dict | None = None  # this rank's RNG states from a checkpoint, restored once the data loader has started
 
 
 def save(state: TrainState, run: RunDir) -> str:
@@ -72,7 +72,7 @@ def save(state: TrainState, run: RunDir) -> str:
         tmp.mkdir(parents=True)
     ctx.barrier()
     torch.save(rng_state(), tmp / f"rank-{ctx.rank}.pt")
-    (tmp / f"rank-{ctx.rank}.json").write_text(json.dumps({"batches": state.batches, "readers": state.readers}))
+    (tmp / f"rank-{ctx.rank}.json").write_text(json.dumps({"batches": state.micro_batches, "readers": state.readers}))
     if ctx.main:
         state.model.save_pretrained(tmp)
         state.tokenizer.save_pretrained(tmp)
@@ -161,10 +161,10 @@ def load(state: TrainState, path: Path) -> dict:
     if positions.exists() and same_readers(written, state):
         data = json.loads(positions.read_text())
         state.readers = {int(k): v for k, v in data["readers"].items()}
-        state.batches = data["batches"]
-    rng = path / f"rank-{ctx.rank}.pt"
-    if rng.exists():
-        state.rng = torch.load(rng, weights_only=True)
+        state.micro_batches = data["batches"]
+    rng_file = path / f"rank-{ctx.rank}.pt"
+    if rng_file.exists():
+        state.rng = torch.load(rng_file, weights_only=True)
     return written
 
 

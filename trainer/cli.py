@@ -108,7 +108,7 @@ def report_main(argv: list[str]) -> int:
     import tempfile
     from pathlib import Path
 
-    from xlmr.common.remote_files import download, is_remote, upload
+    from xlmr.common.files import download, is_remote, upload
 
     from .training_report import write_training_report
 

@@ -13,9 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pyarrow.fs as pafs
-
-from xlmr.common.remote_files import delete, download, from_uri, is_remote, upload
+from xlmr.common.files import delete, download, find, is_remote, upload, write_text
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
 COMPLETE = "COMPLETE"
@@ -24,26 +22,23 @@ COMPLETE = "COMPLETE"
 class RunDir:
     def __init__(self, uri: str, staging: str | None = None, rank: int = 0):
         self.uri = uri
-        if is_remote(uri):
-            self.fs, self.root = from_uri(uri)
+        self.remote = is_remote(uri)
+        if self.remote:
             # one staging directory per rank: ranks of a node must not clean up each other's files
             self.local = Path(staging or tempfile.mkdtemp(prefix="xlmr-train-")) / f"rank-{rank}"
         else:
-            self.fs, self.root = None, ""
             self.local = Path(uri.removeprefix("file://"))
         self.local.mkdir(parents=True, exist_ok=True)
 
-    @property
-    def remote(self) -> bool:
-        return self.fs is not None
+    def _remote(self, relative: str) -> str:
+        return f"{self.uri.rstrip('/')}/{relative}"
 
     def checkpoints(self) -> list[str]:
         """Names of finished checkpoints (step-N), oldest first."""
         if self.remote:
             # Recursive: object stores have no directories, only names (and some servers
             # answer a one-level listing with nothing); a step counts once its marker is there.
-            selector = pafs.FileSelector(f"{self.root}/checkpoints", allow_not_found=True, recursive=True)
-            names = [Path(i.path).parent.name for i in self.fs.get_file_info(selector) if i.base_name == COMPLETE]
+            names = [Path(p).parent.name for p in find(self._remote("checkpoints")) if Path(p).name == COMPLETE]
         else:
             root = self.local / "checkpoints"
             names = [p.name for p in root.glob("step-*")] if root.exists() else []
@@ -54,22 +49,21 @@ class RunDir:
         """The local copy of OUT/relative (a file or a directory), downloaded when OUT is remote."""
         local = self.local / relative
         if self.remote:
-            download(f"{self.uri.rstrip('/')}/{relative}", local)
+            download(self._remote(relative), local)
         return local
 
     def push(self, relative: str, target: str | None = None) -> None:
         """Upload local relative (file or directory) to OUT/target (default: the same name); no-op when local."""
         if self.remote:
-            upload(self.local / relative, f"{self.uri.rstrip('/')}/{target or relative}")
+            upload(self.local / relative, self._remote(target or relative))
 
     def mark_complete(self, name: str) -> None:
-        with self.fs.open_output_stream(f"{self.root}/checkpoints/{name}/{COMPLETE}") as f:
-            f.write(b"")
+        write_text(self._remote(f"checkpoints/{name}/{COMPLETE}"), "")
 
     def delete(self, relative: str) -> None:
         """Remove OUT/relative (file or directory) wherever it is."""
         if self.remote:
-            delete(f"{self.uri.rstrip('/')}/{relative}")
+            delete(self._remote(relative))
         local = self.local / relative
         if local.is_dir():
             shutil.rmtree(local)

@@ -53,8 +53,7 @@ def heldout_count(paragraphs: int, wanted: int) -> int:
 
 def rows(fs, path: str, start_row: int = 0) -> Iterator[tuple[int, str]]:
     """(row index, text) of a shard from `start_row`, reading the text column a row group at a time."""
-    with fs.open_input_file(path) as f:
-        parquet = pq.ParquetFile(f)
+    with pq.ParquetFile(path, filesystem=fs) as parquet:  # a local file is read by pyarrow itself
         first = 0
         for group in range(parquet.num_row_groups):
             n = parquet.metadata.row_group(group).num_rows

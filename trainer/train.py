@@ -24,7 +24,7 @@ from typing import Callable, Iterator, NamedTuple
 import torch
 
 from xlmr.common.corpus_reader import Corpus, select_languages
-from xlmr.common.remote_files import local_input
+from xlmr.common.files import local_input
 
 from . import checkpoint
 from .checkpoint import TrainState
@@ -71,17 +71,17 @@ class Run:
 
     args: argparse.Namespace
     out: RunDir
-    loss: SparseMaskedLM  # the model's masked-LM loss; evaluation runs it unwrapped, on each rank's share
-    ddp: torch.nn.Module | None  # `loss` wrapped for gradient all-reduce when there are several processes
+    masked_lm: SparseMaskedLM  # the model's masked-LM loss; evaluation runs it unwrapped, on each rank's share
+    ddp: torch.nn.Module | None  # `masked_lm` wrapped for gradient all-reduce when there are several processes
     autocast: Callable
     vocab: Vocabulary
-    batches: Iterator
+    batch_iter: Iterator  # the data loader's iterator (TrainState.micro_batches counts what it has yielded)
     heldout: dict[str, list[list[int]]]  # packed held-out sequences per language
     metrics: Metrics
 
 
 class Update(NamedTuple):
-    loss: float  # mean over the update's masked tokens, all ranks
+    mean_loss: float  # over the update's masked tokens, all ranks
     lr: float  # the rate the update used
     grad_norm: float  # before clipping
     masked: int  # masked tokens, all ranks
@@ -104,26 +104,27 @@ def _train(args, ctx) -> dict:
     flops_per_token = training_flops_per_token(state.model.config, args.seq_len, args.mask_prob)
     bar = tqdm(total=args.max_steps, initial=state.step, disable=not ctx.main, unit="step", dynamic_ncols=True)
     # The window holds the updates since the last record only: checkpoints and evaluations do not count.
-    window_seconds, window_tokens, window_wait, loss, report = 0.0, 0, 0.0, float("nan"), {}
+    window_seconds, window_tokens, window_wait, mean_loss, report = 0.0, 0, 0.0, float("nan"), {}
     state.model.train()
     while state.step < args.max_steps:
         started = time.perf_counter()
         update = train_step(run, state)
         window_seconds += time.perf_counter() - started
-        loss = update.loss
+        mean_loss = update.mean_loss
         window_tokens += update.tokens
         window_wait += update.data_wait
         bar.update(1)
         if state.step % args.log_every == 0 or state.step == args.max_steps:
             _check_agreement(ctx, update.grad_norm, state.step)
-            record = {"event": "train", "step": state.step, "tokens": state.tokens, "loss": update.loss,
+            record = {"event": "train", "step": state.step, "tokens": state.tokens, "loss": update.mean_loss,
                       "lr": update.lr, "grad_norm": update.grad_norm, "masked": update.masked,
                       "tokens_per_s": window_tokens / window_seconds, "data_wait": window_wait / window_seconds}
             record["tflops_per_process"] = record["tokens_per_s"] / ctx.world * flops_per_token / 1e12
             if args.peak_tflops:
                 record["mfu"] = record["tflops_per_process"] / args.peak_tflops
             run.metrics.write(record)
-            bar.set_postfix(loss=f"{update.loss:.3f}", lr=f"{update.lr:.2e}", tok_s=f"{record['tokens_per_s']:,.0f}")
+            bar.set_postfix(loss=f"{update.mean_loss:.3f}", lr=f"{update.lr:.2e}",
+                            tok_s=f"{record['tokens_per_s']:,.0f}")
             window_seconds, window_tokens, window_wait = 0.0, 0, 0.0
         if state.step % args.save_every == 0 or state.step == args.max_steps:
             _save(run, state)
@@ -131,7 +132,7 @@ def _train(args, ctx) -> dict:
             report = _evaluate(run, state)
     bar.close()
     _finish(run, state)
-    return {"step": state.step, "tokens": state.tokens, "loss": loss, "eval": report, "final": f"{run.out}/final",
+    return {"step": state.step, "tokens": state.tokens, "loss": mean_loss, "eval": report, "final": f"{run.out}/final",
             "main": ctx.main}
 
 
@@ -160,10 +161,10 @@ def open_run(args, ctx) -> tuple[Run, TrainState]:
 
     torch.manual_seed(args.seed)
     model = XLMRobertaForMaskedLM(config).to(ctx.device)
-    loss = SparseMaskedLM(model)
+    masked_lm = SparseMaskedLM(model)
     ddp = None
     if ctx.distributed:
-        ddp = DistributedDataParallel(loss, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
+        ddp = DistributedDataParallel(masked_lm, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
     if args.compile:
         # The encoder only, in place (parameter names unchanged): its training shapes are fixed, so it
         # compiles once, while the head's gather of masked positions changes size every batch and
@@ -175,7 +176,11 @@ def open_run(args, ctx) -> tuple[Run, TrainState]:
                        scaler, recorded)
     if latest:
         _resume(state, latest, args.lr)
-    batches = _batches(args, state, tokdir, sizes, new_positions=latest is not None and not state.readers)
+    batch_iter = _start_loader(args, state, tokdir, sizes, new_positions=latest is not None and not state.readers)
+    if latest:
+        # The last step of resuming, once the loader has started: from here on the global RNG
+        # (dropout) draws exactly what the uninterrupted run drew.
+        _restore_rng(state)
     heldout = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(tokdir), args.seq_len,
                                 tokenizer.bos_token_id, tokenizer.eos_token_id, args.eval_sequences)
     if ctx.main:
@@ -186,7 +191,7 @@ def open_run(args, ctx) -> tuple[Run, TrainState]:
         metrics.write({"event": "start", "step": 0, "args": vars(args), "cwd": os.getcwd(), "world": ctx.world,
                        "parameters": sum(p.numel() for p in model.parameters()), "vocab_size": len(tokenizer),
                        "languages": sizes, "heldout_sequences": {lang: len(s) for lang, s in heldout.items()}})
-    return Run(args, out, loss, ddp, autocast, Vocabulary.of(tokenizer), batches, heldout, metrics), state
+    return Run(args, out, masked_lm, ddp, autocast, Vocabulary.of(tokenizer), batch_iter, heldout, metrics), state
 
 
 def _latest_checkpoint(out: RunDir, args, ctx) -> Path | None:
@@ -215,8 +220,14 @@ def _resume(state: TrainState, path: Path, lr: float) -> None:
         print(f"xlmr-train: resuming from {path} (step {state.step})")
 
 
-def _batches(args, state: TrainState, tokdir: str, sizes: dict[str, int], new_positions: bool) -> Iterator:
-    """Training batches from where the state's readers stand; `new_positions`: from new seeded ones."""
+def _restore_rng(state: TrainState) -> None:
+    """Put back this rank's global RNG states from the checkpoint, if it kept them."""
+    if state.rng:
+        checkpoint.set_rng_state(state.rng)
+
+
+def _start_loader(args, state: TrainState, tokdir: str, sizes: dict[str, int], new_positions: bool) -> Iterator:
+    """An iterator of training batches from where the state's readers stand; `new_positions`: from new seeded ones."""
     from torch.utils.data import DataLoader
 
     ctx, tokenizer = state.ctx, state.tokenizer
@@ -224,15 +235,12 @@ def _batches(args, state: TrainState, tokdir: str, sizes: dict[str, int], new_po
                            bos=tokenizer.bos_token_id, eos=tokenizer.eos_token_id, heldout=args.eval_paragraphs,
                            seed=f"{args.seed}+{state.step}" if new_positions else args.seed,
                            rank=ctx.rank, world=ctx.world, workers=args.workers,
-                           shift=state.batches % max(args.workers, 1), states=state.readers)
+                           shift=state.micro_batches % max(args.workers, 1), states=state.readers)
     # Its own generator: creating the loader iterator must not draw from the global RNG that
     # dropout uses, or a resumed run would diverge from an uninterrupted one.
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate,
                         pin_memory=ctx.device.type == "cuda", generator=torch.Generator().manual_seed(args.seed))
-    batches = iter(loader)
-    if state.rng:
-        checkpoint.set_rng_state(state.rng)
-    return batches
+    return iter(loader)
 
 
 def train_step(run: Run, state: TrainState) -> Update:
@@ -242,36 +250,31 @@ def train_step(run: Run, state: TrainState) -> Update:
     micro, waited = [], 0.0
     for m in range(args.grad_accum):
         started = time.perf_counter()
-        ids, metas = next(run.batches)
+        ids, metas = next(run.batch_iter)
         waited += time.perf_counter() - started
         advance(state.readers, metas)
         generator = torch.Generator(ctx.device).manual_seed(derive_seed(args.seed, ctx.rank, state.step, m))
         micro.append(mask_tokens(ids.to(ctx.device, non_blocking=True), run.vocab, generator, args.mask_prob))
-    state.batches += args.grad_accum
+    state.micro_batches += args.grad_accum
     masked_total = ctx.sum(sum((labels != IGNORE).sum() for _, labels in micro).double())
     loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
     for m, (inputs, labels) in enumerate(micro):
         last = m == len(micro) - 1
         with contextlib.nullcontext() if last or run.ddp is None else run.ddp.no_sync():
             with run.autocast():
-                loss = (run.ddp or run.loss)(inputs, labels)
+                loss = (run.ddp or run.masked_lm)(inputs, labels)
             scaled = loss * (ctx.world / masked_total)
             (scaler.scale(scaled) if scaler else scaled).backward()
         loss_sum += loss.detach().double()
     if scaler:
         scaler.unscale_(optimizer)
     grad_norm = torch.nn.utils.clip_grad_norm_(state.model.parameters(), args.clip_norm)
-    loss_value = (ctx.sum(loss_sum) / masked_total).item()
+    mean_loss = (ctx.sum(loss_sum) / masked_total).item()
     # The fp16 scaler skips updates with overflowing gradients by itself; otherwise a NaN
     # gradient under a finite loss would write NaN into every weight.
-    if not math.isfinite(loss_value) or (scaler is None and not torch.isfinite(grad_norm)):
+    if not math.isfinite(mean_loss) or (scaler is None and not torch.isfinite(grad_norm)):
         optimizer.zero_grad(set_to_none=True)
-        saved = run.out.checkpoints()
-        last_good = f"{run.out}/checkpoints/{saved[-1]}" if saved else None
-        what = f"loss is {loss_value}" if not math.isfinite(loss_value) else f"gradient norm is {grad_norm.item()}"
-        raise NonFiniteLoss(f"{what} at step {state.step + 1}; the update was not applied. Last good "
-                            f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
-                            "--precision bf16 instead of fp16 usually helps)")
+        raise non_finite_loss_error(run.out, state.step + 1, mean_loss, grad_norm)
     lr = state.scheduler.get_last_lr()[0]  # the rate of this update
     if scaler:
         scaler.step(optimizer)
@@ -283,13 +286,23 @@ def train_step(run: Run, state: TrainState) -> Update:
     state.step += 1
     tokens = sum(inputs.numel() for inputs, _ in micro) * ctx.world
     state.tokens += tokens
-    return Update(loss_value, lr, grad_norm.item(), int(masked_total.item()), tokens, waited)
+    return Update(mean_loss, lr, grad_norm.item(), int(masked_total.item()), tokens, waited)
+
+
+def non_finite_loss_error(out: RunDir, step: int, mean_loss: float, grad_norm: torch.Tensor) -> NonFiniteLoss:
+    """The error for update `step`, whose loss or gradient norm is not finite, naming OUT's last good checkpoint."""
+    saved = out.checkpoints()
+    last_good = f"{out}/checkpoints/{saved[-1]}" if saved else None
+    what = f"loss is {mean_loss}" if not math.isfinite(mean_loss) else f"gradient norm is {grad_norm.item()}"
+    return NonFiniteLoss(f"{what} at step {step}; the update was not applied. Last good "
+                         f"checkpoint: {last_good or 'none'} (a lower --lr, more --warmup or "
+                         "--precision bf16 instead of fp16 usually helps)")
 
 
 def _evaluate(run: Run, state: TrainState) -> dict:
     """Held-out loss, perplexity and accuracy per language: logged, and printed by rank 0."""
     state.model.eval()
-    report = evaluate(run.loss, run.heldout, run.vocab, state.tokenizer.pad_token_id, state.ctx,
+    report = evaluate(run.masked_lm, run.heldout, run.vocab, state.tokenizer.pad_token_id, state.ctx,
                       run.args.batch_size, run.args.mask_prob, run.autocast)
     state.model.train()
     run.metrics.write({"event": "eval", "step": state.step, "tokens": state.tokens, "eval": report})

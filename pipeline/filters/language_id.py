@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from xlmr.common import files
 from xlmr.common.argtypes import UsageError
 from xlmr.common.language_codes import normalize_label
 
-from .counters import Count, no_count
-from .records import Document
+from ..records import Document
+from ..stage import LID, PASSED, Count, Stage, no_count
 
 
 def default_model_path() -> str:
@@ -33,15 +31,8 @@ def default_model_path() -> str:
 
 
 def local_model_path(path: str) -> str:
-    """A local copy of a model given by any Beam filesystem path (gs://, s3://, local)."""
-    if os.path.exists(path):
-        return path
-    from apache_beam.io.filesystems import FileSystems
-
-    fd, local = tempfile.mkstemp(suffix=Path(path).suffix, prefix="lid-model-")
-    with os.fdopen(fd, "wb") as out, FileSystems.open(path) as src:
-        shutil.copyfileobj(src, out, 1 << 20)
-    return local
+    """A local copy of a model given as a local, gs:// or s3:// path."""
+    return files.local_copy(path, suffix=Path(path).suffix)
 
 
 class LanguageIdentifier:
@@ -82,5 +73,43 @@ def identify(
     if languages and lang not in languages:
         count("filtered:language_not_selected")
         return None
-    count("passed")
+    count(PASSED)
     return dataclasses.replace(doc, lang=lang, lang_score=score)
+
+
+class IdentifyLanguage(Stage):
+    """Document -> Document with `lang`, kept when confident and wanted."""
+
+    namespace = LID
+
+    def __init__(self, model_path: str | None, threshold: float, languages: frozenset[str]):
+        self.model_path, self.threshold, self.languages = model_path, threshold, languages
+
+    def setup(self):
+        self._identifier = LanguageIdentifier(self.model_path)
+
+    def process(self, doc: Document):
+        labelled = identify(doc, self._identifier, self.threshold, self.languages, self.count)
+        if labelled is not None:
+            yield labelled
+
+
+class LanguageOfRemoved(Stage):
+    """Document -> (lang, (1, characters)) for statistics of removed documents.
+
+    Identified on the first PREFIX characters (fastText's cost is linear in
+    the text, and a statistic needs no more); "und" when the model is not
+    confident (same threshold as the LID stage).
+    """
+
+    PREFIX = 1000
+
+    def __init__(self, model_path: str | None, threshold: float):
+        self.model_path, self.threshold = model_path, threshold
+
+    def setup(self):
+        self._identifier = LanguageIdentifier(self.model_path)
+
+    def process(self, doc: Document):
+        lang, score = self._identifier.predict(doc.text[: self.PREFIX])
+        yield (lang if score > self.threshold else "und"), (1, len(doc.text))

@@ -21,13 +21,14 @@ from typing import BinaryIO, Callable, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from .counters import Count, no_count
+from ..records import RawRecord
+from ..stage import PASSED, Count, no_count
 from .http_reader import DownloadFailed
-from .records import RawRecord
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+RECORDS = "records"  # every WARC record met, whatever its fate: the funnel's first row
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
@@ -92,7 +93,7 @@ def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Cou
         log.warning("%s@%s: not a WARC file, skipped", source, offset)
         return _NOT_WARC
     rec_type = record.rec_type
-    count("records")
+    count(RECORDS)
     if rec_type not in ("response", "conversion"):
         count(f"skipped:{rec_type}")  # warcinfo, request, metadata, revisit, resource
         return None
@@ -120,7 +121,7 @@ def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Cou
         count("filtered:truncated_record")
         log.warning("%s@%s: truncated record (%d bytes missing), skipped", source, offset, record.raw_stream.limit)
         return _TRUNCATED
-    count("passed")
+    count(PASSED)
     return RawRecord(
         id=headers.get_header("WARC-Record-ID") or f"<{source}@{offset}>",
         url=headers.get_header("WARC-Target-URI") or "",

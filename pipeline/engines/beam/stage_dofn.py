@@ -1,4 +1,5 @@
-"""`CountingDoFn`: a stage's `count(name, n)` as Beam metrics and as data.
+"""A `Stage` as a Beam DoFn: its `count(name, n)` as Beam metrics and as data, its `Tagged` outputs
+as Beam's tagged outputs.
 
 Metrics counters (namespace = stage) show live in the Dataflow UI. The same
 counts are also emitted as data at the end of each bundle, on a `counts`
@@ -14,7 +15,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from .counters import DictCount, Stage
+from ...stage import DictCount, Stage, Tagged, counter_name
 
 COUNTS_TAG = "counts"
 
@@ -47,12 +48,12 @@ class CountingDoFn(beam.DoFn):
         for name, n in self._bundle_counts.items():
             yield beam.pvalue.TaggedOutput(
                 COUNTS_TAG,
-                WindowedValue((f"{self.namespace}:{name}", n), MIN_TIMESTAMP, [GlobalWindow()]),
+                WindowedValue((counter_name(self.namespace, name), n), MIN_TIMESTAMP, [GlobalWindow()]),
             )
 
 
 class StageDoFn(CountingDoFn):
-    """A `Stage` (counters.py) as a DoFn: its counts become this DoFn's metrics and `counts`
+    """A `Stage` (stage.py) as a DoFn: its counts become this DoFn's metrics and `counts`
     output, under the stage's namespace."""
 
     def __init__(self, stage: Stage):
@@ -64,7 +65,20 @@ class StageDoFn(CountingDoFn):
         self.stage.setup()
 
     def process(self, element):
-        return self.stage.process(element)
+        return map(_to_beam, self.stage.process(element))
 
     def teardown(self):
         self.stage.teardown()
+
+
+def _to_beam(output):
+    """A Stage's `Tagged` output as Beam's tagged output; a function, not a generator in `process`, so
+    that Beam's type inference does not take the union of both kinds for the main output."""
+    return beam.pvalue.TaggedOutput(output.tag, output.value) if isinstance(output, Tagged) else output
+
+
+def apply_stage(pcoll, stage: Stage, *side_outputs: str):
+    """`pcoll` through `stage`, labelled with its class name: its result, whose `main`, `counts` and
+    `side_outputs` are PCollections."""
+    return pcoll | type(stage).__name__ >> beam.ParDo(StageDoFn(stage)).with_outputs(COUNTS_TAG, *side_outputs,
+                                                                                     main="main")

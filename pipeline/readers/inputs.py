@@ -1,4 +1,4 @@
-"""Input listing and opening: globs on any Beam filesystem, http(s) URLs, CommonCrawl manifests.
+"""Input listing and opening: globs on local, gs:// and s3:// paths, http(s) URLs, CommonCrawl manifests.
 
 Listing happens once, at launch (90,000 paths of a whole crawl are ~10 MB), so
 that `--max-files` means "the first N" and a pattern matching nothing fails
@@ -11,9 +11,7 @@ import gzip
 import re
 from typing import BinaryIO
 
-from apache_beam.io.filesystem import BeamIOError, CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
+from xlmr.common import files
 from xlmr.common.argtypes import UsageError
 
 from .http_reader import RetryPolicy, open_url
@@ -37,13 +35,12 @@ def is_manifest(path: str) -> bool:
 def open_input(path: str, policy: RetryPolicy = RetryPolicy()) -> BinaryIO:
     """A binary stream over a local, gs://, s3:// or http(s):// file, bytes as stored.
 
-    http(s) streams retry and resume by themselves (http_reader.py); Beam's
-    gs:// and s3:// filesystems retry through their client libraries.
+    http(s) streams retry and resume by themselves (http_reader.py); gs:// and s3:// retry
+    through their client libraries (common/files.py).
     """
     if path.startswith(_HTTP):
         return open_url(path, policy)
-    # UNCOMPRESSED: warcio reads gzip members itself and reports their offsets.
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    return files.open_read(path)
 
 
 def read_manifest(path: str) -> list[str]:
@@ -59,7 +56,7 @@ def read_manifest(path: str) -> list[str]:
 
 def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str]:
     """Patterns -> file paths, in pattern order, without repeats, cut to `max_files`."""
-    files: dict[str, None] = {}
+    found: dict[str, None] = {}
     for pattern in patterns:
         if is_manifest(pattern):
             matched = read_manifest(pattern)
@@ -67,24 +64,22 @@ def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str
             matched = [pattern]
         else:
             try:
-                found = FileSystems.match([pattern])[0].metadata_list
-            except BeamIOError:
-                found = []
-            matched = sorted(m.path for m in found)
+                matched = files.glob(pattern)
+            except (OSError, ValueError):  # a bucket that is not there, a malformed URL
+                matched = []
             if not matched:
                 raise UsageError(f"--input {pattern!r} matches no file")
-        files.update(dict.fromkeys(matched))
-        if max_files is not None and len(files) >= max_files:
+        found.update(dict.fromkeys(matched))
+        if max_files is not None and len(found) >= max_files:
             break
-    return list(files)[:max_files]
+    return list(found)[:max_files]
 
 
-def input_bytes(files: list[str]) -> int | None:
+def input_bytes(paths: list[str]) -> int | None:
     """The files' total size as stored, or None when one has no size to ask for (http inputs)."""
-    if any(path.startswith(_HTTP) for path in files):
+    if any(path.startswith(_HTTP) for path in paths):
         return None
     try:
-        results = FileSystems.match(files)
-    except BeamIOError:
+        return sum(files.size(path) for path in paths)
+    except (OSError, ValueError):
         return None
-    return sum(m.size_in_bytes for result in results for m in result.metadata_list)

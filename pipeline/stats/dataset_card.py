@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 
 from xlmr.common.alpha_sampling import sampling_probabilities
+from xlmr.common.corpus_layout import (DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT, QUALITY_PLOT,
+                                       shard_glob)
 
 from .corpus_stats import funnel
 
 PLOTS = {
-    "documents_per_language.png": "Documents per language (log scale)",
-    "language_mix.png": "Language mix under α-sampling: α = 1 (proportional), 0.3 (XLM-R), 0 (uniform)",
-    "funnel.png": "Documents left after each stage",
-    "lid_confidence.png": "fastText LID confidence of kept documents, per script family",
-    "quality_removals.png": "Share of each language's documents removed by each quality check",
+    DOCUMENTS_PLOT: "Documents per language (log scale)",
+    MIX_PLOT: "Language mix under α-sampling: α = 1 (proportional), 0.3 (XLM-R), 0 (uniform)",
+    FUNNEL_PLOT: "Documents left after each stage",
+    LID_PLOT: "fastText LID confidence of kept documents, per script family",
+    QUALITY_PLOT: "Share of each language's documents removed by each quality check",
 }
 
 
@@ -77,9 +79,9 @@ def _yaml_header(stats: dict) -> str:
     lines += ["license: other", "license_name: commoncrawl-terms-of-use",
               "license_link: https://commoncrawl.org/terms-of-use",
               "task_categories:", "- fill-mask", "- text-generation", "configs:",
-              "- config_name: all", "  default: true", "  data_files: \"lang=*/*.parquet\""]
+              "- config_name: all", "  default: true", f"  data_files: \"{shard_glob()}\""]
     for lang in langs:
-        lines += [f"- config_name: \"{lang}\"", f"  data_files: \"lang={lang}/*.parquet\""]
+        lines += [f"- config_name: \"{lang}\"", f"  data_files: \"{shard_glob(lang)}\""]
     return "\n".join(lines + ["---"])
 
 
@@ -143,7 +145,7 @@ ds = load_dataset("path/to/this/dir", "de")  # one language (a config per langua
 ```
 
 ```sql
-SELECT lang, count(*) FROM read_parquet('DIR/lang=*/*.parquet', hive_partitioning = true) GROUP BY lang;
+SELECT lang, count(*) FROM read_parquet('DIR/{shard_glob()}', hive_partitioning = true) GROUP BY lang;
 ```
 
 Columns: id (WARC-Record-ID), url, date, text (paragraphs joined by newlines), lang, lang_score,
@@ -152,7 +154,7 @@ measured, and the language whose thresholds applied), quality_drops (the checks 
 `--quality tag`). To re-filter with stricter values, e.g.:
 
 ```sql
-SELECT * FROM read_parquet('DIR/lang=*/*.parquet', hive_partitioning = true)
+SELECT * FROM read_parquet('DIR/{shard_glob()}', hive_partitioning = true)
 WHERE quality.dup_line_frac < 0.1 AND quality.line_punct_frac > 0.3;
 ```
 

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 
@@ -27,7 +28,8 @@ import ftfy
 from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 from ftfy.chardata import CONTROL_CHARS
 
-from .counters import Count, no_count
+from ..records import Document
+from ..stage import PASSED, REPAIR, Count, Stage, no_count
 
 EMAIL_PLACEHOLDER = "email@example.com"
 IPV4_PLACEHOLDER = "192.0.2.1"  # RFC 5737 TEST-NET-1
@@ -132,3 +134,17 @@ def repair_text(text: str, count: Count = no_count) -> tuple[str, int]:
     if fixed != text:
         count("mojibake_fixed")
     return mask_pii(clean_tables(fixed, count), count)
+
+
+class RepairText(Stage):
+    """Document -> Document with mojibake fixed, table rows readable, e-mail and IP addresses masked."""
+
+    namespace = REPAIR
+
+    def process(self, doc: Document):
+        text, pii_spans = repair_text(doc.text, self.count)
+        if not text.strip():  # a page that was nothing but empty table rows
+            self.count("filtered:no_text")
+            return
+        self.count(PASSED)
+        yield dataclasses.replace(doc, text=text, pii_spans=pii_spans)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from xlmr.common.corpus_layout import (CARD_FILE, DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT,
+                                       QUALITY_PLOT)
 from xlmr.common.corpus_reader import Corpus
-from xlmr.common.remote_files import local_output
+from xlmr.common.files import join, local_output
 from xlmr.common.scripts import script_family
 
 from .dataset_card import card
@@ -25,9 +27,9 @@ def lid_scores(corpus: Corpus, per_language: int) -> dict[str, list[float]]:
         shards = corpus.shards(lang)
         if not shards:
             continue
-        with corpus.fs.open_input_file(shards[0]) as f:
+        with pq.ParquetFile(shards[0], filesystem=corpus.fs) as parquet:
             # The first rows only: a crawl's row group holds far more text than the sample needs.
-            table = next(pq.ParquetFile(f).iter_batches(batch_size=per_language, columns=["text", "lang_score"]))
+            table = next(parquet.iter_batches(batch_size=per_language, columns=["text", "lang_score"]))
         texts, values = table.column("text").to_pylist(), table.column("lang_score").to_pylist()
         family = script_family(" ".join(t[:200] for t in texts[:20]))
         scores.setdefault(family, []).extend(values)
@@ -43,10 +45,10 @@ def write_report(output: str, per_language: int = 500) -> Path | str:
     threshold = stats["config"]["flags"].get("lid_threshold", 0.5)
     scores = lid_scores(corpus, per_language)
     with local_output(output) as out:
-        corpus_plots.documents_per_language(stats, out / "documents_per_language.png")
-        corpus_plots.language_mix(stats, out / "language_mix.png")
-        corpus_plots.stage_funnel(stats, out / "funnel.png")
-        corpus_plots.lid_confidence(scores, threshold, out / "lid_confidence.png")
-        corpus_plots.quality_removals(stats, out / "quality_removals.png")
-        (out / "README.md").write_text(card(stats), encoding="utf-8")
-    return f"{output.rstrip('/')}/README.md"
+        corpus_plots.documents_per_language(stats, out / DOCUMENTS_PLOT)
+        corpus_plots.language_mix(stats, out / MIX_PLOT)
+        corpus_plots.stage_funnel(stats, out / FUNNEL_PLOT)
+        corpus_plots.lid_confidence(scores, threshold, out / LID_PLOT)
+        corpus_plots.quality_removals(stats, out / QUALITY_PLOT)
+        (out / CARD_FILE).write_text(card(stats), encoding="utf-8")
+    return join(output.rstrip("/"), CARD_FILE)

@@ -14,6 +14,7 @@ import difflib
 import json
 from importlib import resources
 
+from xlmr.common import files
 from xlmr.common.argtypes import UsageError
 from xlmr.common.language_codes import CC100_LANGUAGES, LID176_LABELS, LID176_RENAMES, _CODE_SHAPE
 
@@ -157,16 +158,13 @@ def parse_table(table, source: str, lid176: bool = True) -> Thresholds:
 
 
 def load_thresholds(path: str | None = None, lid176: bool = True) -> Thresholds:
-    """The shipped table, or the one at `path` (local or any Beam filesystem path)."""
+    """The shipped table, or the one at `path` (local, gs:// or s3://)."""
     if path is None:
-        text = resources.files(__package__).joinpath("data", DEFAULT_TABLE).read_text(encoding="utf-8")
+        text = resources.files("xlmr.pipeline.data").joinpath(DEFAULT_TABLE).read_text(encoding="utf-8")
         source = DEFAULT_TABLE
     else:
-        from apache_beam.io.filesystems import FileSystems
-
         try:
-            with FileSystems.open(path) as f:
-                text = f.read().decode("utf-8")
+            text = files.read_text(path)
         except Exception as exc:
             raise ThresholdError(f"--quality-thresholds {path}: cannot read it ({type(exc).__name__}: {exc})") from exc
         source = f"--quality-thresholds {path}"

@@ -1,18 +1,20 @@
-"""Per-language statistics: the combiner, `_stats.json`, and the printed table.
+"""Per-language statistics: what each document adds, `_stats.json`, the funnel and the printed table.
 
-The tokenizer and trainer sample languages from these numbers, so they are
-computed from the written documents themselves by a combiner (one small
-tuple per language and bundle), not from metrics.
+The tokenizer and trainer sample languages from these numbers, so the engines sum
+`document_stats` of the written documents themselves (a combiner: one small tuple per
+language and bundle), not metrics.
 """
 
 from __future__ import annotations
 
-import apache_beam as beam
-
-from .records import Document
+from ..dedup.rules import DUPLICATE_RECORD_ID, NEAR_DUPLICATE
+from ..filters.filter_quality import ENTERED, FILTERED, LANGUAGE_TALLY_PREFIX, TAGGED, parse_language_tally
+from ..readers.warc import RECORDS
+from ..records import Document
+from ..stage import DEDUP, EXTRACT, LENGTH, LID, PASSED, QUALITY, READ, REPAIR, counter_name
 
 FIELDS = ("documents", "paragraphs", "characters", "bytes", "pii_spans")
-QUALITY_PREFIX = "quality:lang:"  # FilterQuality's per-language tallies
+QUALITY_ROW = "after quality filters"  # the funnel's row the quality checks are listed under
 
 
 def document_stats(doc: Document) -> tuple[str, tuple[int, int, int, int, int]]:
@@ -20,24 +22,13 @@ def document_stats(doc: Document) -> tuple[str, tuple[int, int, int, int, int]]:
     return doc.lang, (1, doc.n_paragraphs, len(doc.text), len(doc.text.encode("utf-8")), doc.pii_spans)
 
 
-class LanguageStats(beam.PTransform):
-    """PCollection[Document] -> PCollection[(lang, (documents, paragraphs, characters, bytes))]."""
-
-    def expand(self, docs):
-        return (
-            docs
-            | "PerDocument" >> beam.Map(document_stats)
-            | "SumPerLanguage" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(*[sum] * len(FIELDS)))
-        )
-
-
 def build_stats(
     lang_totals: dict[str, tuple], shards: dict[str, int], counters: dict[str, int],
     near_dups: dict[str, tuple[int, int]], config: dict,
 ) -> dict:
     """The content of `_stats.json`."""
-    quality = quality_by_language({k: v for k, v in counters.items() if k.startswith(QUALITY_PREFIX)})
-    counters = {k: v for k, v in counters.items() if not k.startswith(QUALITY_PREFIX)}
+    quality = quality_by_language({k: v for k, v in counters.items() if k.startswith(LANGUAGE_TALLY_PREFIX)})
+    counters = {k: v for k, v in counters.items() if not k.startswith(LANGUAGE_TALLY_PREFIX)}
     languages = {
         lang: {**dict(zip(FIELDS, totals)), "shards": shards.get(lang, 0)}
         for lang, totals in sorted(lang_totals.items(), key=lambda kv: (-kv[1][2], kv[0]))
@@ -59,13 +50,13 @@ def build_stats(
 
 
 def quality_by_language(tallies: dict[str, int]) -> dict[str, dict]:
-    """`quality:lang:<code>:<check>[:chars]` tallies -> {code: {documents, characters, removed: {check: ...}}}."""
+    """FilterQuality's per-language tallies -> {code: {documents, characters, removed: {check: ...}}}."""
     out: dict[str, dict] = {}
     for name, n in tallies.items():
-        lang, check, *chars = name[len(QUALITY_PREFIX):].split(":")
+        lang, check, chars = parse_language_tally(name)
         entry = out.setdefault(lang, {"documents": 0, "characters": 0, "removed": {}})
         field = "characters" if chars else "documents"
-        if check == "in":
+        if check == ENTERED:
             entry[field] += n
         else:
             entry["removed"].setdefault(check, {"documents": 0, "characters": 0})[field] += n
@@ -95,28 +86,30 @@ def format_table(stats: dict) -> str:
 
 def funnel(counters: dict[str, int]) -> list[tuple[str, int]]:
     """(stage, documents left after it), in stage order; repair and quality only when they ran."""
-    c = lambda name: counters.get(name, 0)  # noqa: E731
-    before_dedup = c("extract:passed")
+    def c(namespace: str, name: str = PASSED) -> int:
+        return counters.get(counter_name(namespace, name), 0)
+
+    before_dedup = c(EXTRACT)
     optional = []
-    for label, name in (("after text repair", "repair:passed"), ("after quality filters", "quality:passed")):
-        if name in counters:
-            before_dedup = c(name)
+    for label, namespace in (("after text repair", REPAIR), (QUALITY_ROW, QUALITY)):
+        if counter_name(namespace, PASSED) in counters:
+            before_dedup = c(namespace)
             optional.append((label, before_dedup))
     return [
-        ("records read", c("read:records")),
-        ("HTML 200 / WET text", c("read:passed")),
-        ("extracted", c("extract:passed")),
+        ("records read", c(READ, RECORDS)),
+        ("HTML 200 / WET text", c(READ)),
+        ("extracted", c(EXTRACT)),
         *optional,
-        ("after near-dup", before_dedup - c("dedup:filtered:duplicate_record_id") - c("dedup:filtered:near_duplicate")),
-        ("after paragraph dedup", c("dedup:passed")),
-        ("after min length", c("length:passed")),
-        ("after language ID", c("lid:passed")),
+        ("after near-dup", before_dedup - c(DEDUP, DUPLICATE_RECORD_ID) - c(DEDUP, NEAR_DUPLICATE)),
+        ("after paragraph dedup", c(DEDUP)),
+        ("after min length", c(LENGTH)),
+        ("after language ID", c(LID)),
     ]
 
 
 def quality_checks(counters: dict[str, int]) -> list[tuple[str, int]]:
     """(check, documents it removed or tagged), largest first."""
-    prefixes = ("quality:filtered:", "quality:tagged:")
+    prefixes = (counter_name(QUALITY, FILTERED), counter_name(QUALITY, TAGGED))
     found = [(name.split(":", 2)[2], n) for name, n in counters.items() if name.startswith(prefixes)]
     return sorted(found, key=lambda kv: (-kv[1], kv[0]))
 
@@ -124,11 +117,11 @@ def quality_checks(counters: dict[str, int]) -> list[tuple[str, int]]:
 def format_funnel(stats: dict) -> str:
     """Documents left after each stage, one line each, with the quality checks under their stage."""
     counters = stats["counters"]
-    tagged = any(name.startswith("quality:tagged:") for name in counters)
+    tagged = any(name.startswith(counter_name(QUALITY, TAGGED)) for name in counters)
     lines = []
     for label, n in funnel(counters):
         lines.append(f"{label:<24}{n:>10,}")
-        if label == "after quality filters":
+        if label == QUALITY_ROW:
             verb = "tagged" if tagged else "removed"
             lines += [f"    {verb} by {check:<22}{k:>8,}" for check, k in quality_checks(counters)]
     return "\n".join(lines)

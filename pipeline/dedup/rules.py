@@ -19,13 +19,23 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Iterator, NamedTuple
 
-from .counters import Count, no_count
+from ..records import Document
+from ..stage import PASSED, Count, no_count
 from .hashing import paragraph_hash, split_paragraphs
-from .records import Document
+
+# Counts the funnel reads (stats/corpus_stats.py)
+DUPLICATE_RECORD_ID = "filtered:duplicate_record_id"
+NEAR_DUPLICATE = "filtered:near_duplicate"
+
+KeeperKey = tuple[int, str]  # (tagged by --quality tag, id): the smallest wins
 
 
-def keeper_key(doc: Document) -> tuple[int, str]:
+def keeper_key(doc: Document) -> KeeperKey:
     return int(bool(doc.quality_drops)), doc.id
+
+
+def keeper_id(key: KeeperKey) -> str:
+    return key[1]
 
 
 def hash_paragraphs(doc: Document) -> tuple[int, ...]:
@@ -39,8 +49,8 @@ def won_all_bands(bands_won: Iterable[int], bands: int) -> bool:
     return len(set(bands_won)) == bands
 
 
-def competing_hashes(keyed_hashes: Iterable[tuple[tuple[int, str], tuple[int, ...]]], bands_won: Iterable[int],
-                     bands: int) -> Iterator[tuple[int, tuple[int, str]]]:
+def competing_hashes(keyed_hashes: Iterable[tuple[KeeperKey, tuple[int, ...]]], bands_won: Iterable[int],
+                     bands: int) -> Iterator[tuple[int, KeeperKey]]:
     """(hash, keeper key) for each distinct paragraph hash of a document that won all its `bands`
     buckets: paragraph winners are chosen among near-dup survivors only. `keyed_hashes` are the
     document's (keeper key, hashes) copies, identical for a record read twice."""
@@ -78,7 +88,7 @@ def keep_paragraphs(
     if not kept:
         count("filtered:no_paragraph_left")
         return None
-    count("passed")
+    count(PASSED)
     return dataclasses.replace(doc, text="\n".join(kept), n_paragraphs_extracted=len(paragraphs))
 
 
@@ -94,10 +104,10 @@ def decide(copies: Iterable[tuple[Document, tuple[int, ...]]], won: Iterable[int
     copies = list(copies)
     if len(copies) > 1:
         # The same record read twice (overlapping inputs): keep one copy.
-        count("filtered:duplicate_record_id", len(copies) - 1)
+        count(DUPLICATE_RECORD_ID, len(copies) - 1)
     doc, hashes = min(copies, key=lambda c: (c[0].source, c[0].url))
     if not won_all_bands(bands_won, bands):
-        count("filtered:near_duplicate")
+        count(NEAR_DUPLICATE)
         count("near_duplicate_chars", len(doc.text))
         return Decision(None, doc)
     return Decision(keep_paragraphs(doc, hashes, set(won), count), None)

@@ -1,4 +1,4 @@
-"""Main text of an HTML page with trafilatura, and RawRecord -> Document.
+"""Main text of an HTML page with trafilatura.
 
 Settings (datatrove's, minus its LRU dedup): `favor_precision=True` drops
 borderline boilerplate, comments are left out, tables kept, and
@@ -12,8 +12,6 @@ from __future__ import annotations
 import trafilatura
 
 from .charset import decode_html
-from .counters import Count, no_count
-from .records import Document, RawRecord
 
 
 def html_to_text(html: bytes, content_type: str, url: str) -> tuple[str | None, str]:
@@ -30,12 +28,3 @@ def html_to_text(html: bytes, content_type: str, url: str) -> tuple[str | None, 
         output_format="txt",
     )
     return text, how
-
-
-def to_document(record: RawRecord, text: str | None, count: Count = no_count) -> Document | None:
-    """A Document from a record and its extracted text (None: nothing to keep)."""
-    if not text or not text.strip():
-        count("filtered:no_text")
-        return None
-    count("passed")
-    return Document(id=record.id, url=record.url, date=record.date, source=record.source, text=text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from xlmr.common import files
 from xlmr.common.argtypes import UsageError
 
 
@@ -31,12 +32,9 @@ def parse_domains(lines) -> frozenset[str]:
 
 
 def load_blocklist(path: str) -> frozenset[str]:
-    """The domains listed in `path` (local or any Beam filesystem path)."""
-    from apache_beam.io.filesystems import FileSystems
-
+    """The domains listed in `path` (local, gs:// or s3://)."""
     try:
-        with FileSystems.open(path) as f:
-            text = f.read().decode("utf-8")
+        text = files.read_text(path)
     except Exception as exc:
         raise BlocklistError(f"--url-blocklist {path}: cannot read it ({type(exc).__name__}: {exc}); "
                              "expected a text file with one domain a line") from exc

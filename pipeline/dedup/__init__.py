@@ -1,0 +1,1 @@
+"""Near-duplicate documents (MinHash LSH) and exact paragraphs (CCNet normalisation), engine-free."""

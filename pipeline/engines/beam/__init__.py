@@ -1,0 +1,1 @@
+"""The corpus job on Apache Beam: Stages as DoFns, the dedups as CombinePerKey/CoGroupByKey."""

@@ -1,0 +1,93 @@
+"""`WriteCorpus`: documents -> per-language Parquet shards, `_stats.json` and `_SUCCESS`, on Beam.
+
+Shards are GroupByKey groups written to the run's temporary folder; one `Finalize`, whose
+inputs are side inputs and so runs after every shard is written, moves them into place
+(writers/parquet_shards.py says how).
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from xlmr.common import files
+from xlmr.common.corpus_layout import shard_path
+
+from ...records import Document
+from ...stats.corpus_stats import FIELDS, document_stats
+from ...writers.parquet_shards import finalize, shard_count, shard_of, write_parquet
+
+
+class LanguageStats(beam.PTransform):
+    """PCollection[Document] -> PCollection[(lang, (documents, paragraphs, characters, bytes, PII spans))]."""
+
+    def expand(self, docs):
+        return (
+            docs
+            | "PerDocument" >> beam.Map(document_stats)
+            | "SumPerLanguage" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(*[sum] * len(FIELDS)))
+        )
+
+
+class _WriteShard(beam.DoFn):
+    def __init__(self, output: str, temp_dir: str):
+        self.output, self.temp_dir = output, temp_dir
+
+    def process(self, element):
+        (lang, index, total), docs = element
+        relative = shard_path(lang, index, total)
+        temp = files.join(self.temp_dir, relative)
+        write_parquet(sorted(docs, key=lambda d: d.id), temp)
+        yield lang, temp, files.join(self.output, relative)
+
+
+class _Finalize(beam.DoFn):
+    """Runs once, after every shard is written (its inputs are side inputs)."""
+
+    def __init__(self, output: str, config: dict):
+        self.output, self.config = output, config
+
+    def process(self, _, written, lang_totals, counters, near_dups):
+        yield finalize(self.output, written, lang_totals, counters, near_dups, self.config)
+
+
+class WriteCorpus(beam.PTransform):
+    """Documents -> shards, `_stats.json` and `_SUCCESS` under `output`.
+
+    `counters` is a PCollection of (name, total) drop counts and `near_dups`
+    one of (lang, (documents, characters)) removed as near-duplicates, both for
+    `_stats.json`. Returns a one-element PCollection holding the stats dict.
+    """
+
+    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, near_dups, config: dict):
+        super().__init__()
+        self.output, self.temp_dir, self.shard_rows = output, temp_dir, shard_rows
+        self.counters, self.near_dups, self.config = counters, near_dups, config
+
+    def expand(self, docs):
+        lang_totals = docs | "LanguageStats" >> LanguageStats()
+        n_shards = lang_totals | "ShardCount" >> beam.MapTuple(
+            lambda lang, t: (lang, shard_count(t[0], self.shard_rows))
+        )
+        written = (
+            docs
+            | "AssignShard" >> beam.Map(_keyed_by_shard, n_shards=beam.pvalue.AsDict(n_shards))
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShards" >> beam.ParDo(_WriteShard(self.output, self.temp_dir))
+        )
+        return (
+            docs.pipeline
+            | "Once" >> beam.Create([None])
+            | "Finalize"
+            >> beam.ParDo(
+                _Finalize(self.output, self.config),
+                written=beam.pvalue.AsList(written),
+                lang_totals=beam.pvalue.AsDict(lang_totals),
+                counters=beam.pvalue.AsDict(self.counters),
+                near_dups=beam.pvalue.AsDict(self.near_dups),
+            )
+        )
+
+
+def _keyed_by_shard(doc: Document, n_shards: dict[str, int]):
+    total = n_shards[doc.lang]
+    return (doc.lang, shard_of(doc.id, total), total), doc

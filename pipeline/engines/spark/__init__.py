@@ -1,0 +1,1 @@
+"""The corpus job on Spark: Stages per partition, the dedups as reduceByKey/groupByKey."""

@@ -1,0 +1,1 @@
+"""Main text of HTML pages (trafilatura), bounded in time by a child process; charset decoding."""

@@ -1,0 +1,1 @@
+"""Filters: FineWeb-2 quality heuristics, minimum length, fastText language identification."""

@@ -1,0 +1,1 @@
+"""Text repair before the filters: mojibake, table rows, PII."""

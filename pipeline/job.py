@@ -1,0 +1,157 @@
+"""The `xlmr-corpus` job, assembled once for every engine: read -> extract -> repair -> quality ->
+near-dup -> dedup paragraphs -> min length -> LID -> write.
+
+    files ─▶ ReadRecords (URL blocklist) ─▶ ExtractText ─▶ RepairText ─▶ FilterQuality
+          ─▶ both dedups (dedup/deduplicate.py) ─▶ FilterMinChars ─▶ IdentifyLanguage
+          ─▶ shards, _stats.json, _SUCCESS (writers/parquet_shards.py) ─▶ the dataset card
+
+RepairText and FilterQuality run unless `--recipe cc100` (or `--repair off`,
+`--quality off`). The quality filters see each page whole, before dedup:
+docs/pipeline.md measures why.
+
+`run(argv)` is what the console script, the tests and the Dataflow template call. It
+checks the flags and side files, lists the inputs, builds a `JobPlan` (the Stages and
+settings, engine-free) and hands it to the Beam engine (engines/beam/) or, under
+`--engine spark`, to the Spark engine (engines/spark/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.metadata
+import os
+import uuid
+
+from xlmr.common import files
+from xlmr.common.argtypes import UsageError
+from xlmr.common.corpus_layout import CARD_FILE, PLOT_FILES, STATS_FILE, SUCCESS_FILE, TEMP_DIR, language_dir
+from xlmr.common.corpus_reader import Corpus
+from xlmr.common.language_codes import expand_languages
+
+from .extractors.extract_text import ExtractText
+from .filters.filter_quality import FilterQuality
+from .filters.language_id import IdentifyLanguage, LanguageOfRemoved, default_model_path
+from .filters.length_filter import FilterMinChars
+from .filters.quality_settings import Thresholds, load_thresholds
+from .formatters.text_repair import RepairText
+from .options import CorpusOptions, parse_options, runs_here
+from .progress import ProgressMonitor
+from .readers.http_reader import RetryPolicy
+from .readers.inputs import crawl_manifest, expand_inputs, input_bytes
+from .readers.read_records import ReadRecords
+from .readers.url_blocklist import load_blocklist
+from .stage import Stage
+from .stats.report import write_report
+
+LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "ftfy", "pyicu-wheels",
+             "xlmr-cc100")
+
+
+class OutputExistsError(UsageError):
+    pass
+
+
+@dataclasses.dataclass
+class JobPlan:
+    """What either engine runs: the Stages around the dedups and where the output goes."""
+
+    files: list[str]  # input files, listed at launch
+    before_dedup: list[Stage]  # read first: file path -> RawRecord -> Document
+    near_dup: tuple[int, float] | None  # (permutations, threshold), None: paragraph dedup only
+    after_dedup: list[Stage]  # Document -> Document with lang
+    removed: Stage  # a near-duplicate -> (lang, (1, characters)) for _stats.json
+    output: str
+    temp_dir: str  # where shards wait until every one is written
+    shard_rows: int
+    config: dict  # _stats.json's record of the run
+
+
+def plan_job(opts: CorpusOptions, files_: list[str], thresholds: Thresholds | None,
+             progress_dir: str | None = None) -> JobPlan:
+    """The job for these options; `thresholds` are the quality filters' (None under --quality off),
+    `progress_dir` a local run's progress channel (progress.py)."""
+    policy = RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
+    before = [ReadRecords(opts.max_html_bytes, policy, opts.url_blocklist, progress_dir),
+              ExtractText(opts.extract_timeout)]
+    if opts.repair == "on":
+        before.append(RepairText())
+    if opts.quality != "off":
+        before.append(FilterQuality(opts.lid_model, thresholds, opts.quality))
+    after = [FilterMinChars(opts.min_chars),
+             IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))]
+    return JobPlan(
+        files=files_, before_dedup=before,
+        near_dup=(opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None,
+        after_dedup=after, removed=LanguageOfRemoved(opts.lid_model, opts.lid_threshold),
+        output=opts.output, temp_dir=files.join(opts.output, TEMP_DIR, uuid.uuid4().hex),
+        shard_rows=opts.shard_rows, config=_config(opts, files_))
+
+
+def prepare_output(output: str, overwrite: bool) -> None:
+    """Refuse an output that holds results, or clear it with --overwrite."""
+    patterns = (f"{language_dir('*')}/*", STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)
+    existing = [path for pattern in patterns for path in files.glob(files.join(output, pattern))]
+    if files.exists(files.join(output, TEMP_DIR)):
+        existing.append(files.join(output, TEMP_DIR))
+    if not existing:
+        return
+    if not overwrite:
+        raise OutputExistsError(
+            f"--output {output} already holds results ({len(existing)} files, e.g. {existing[0]}); "
+            "pass --overwrite to replace them or choose another --output"
+        )
+    files.delete(*existing)
+
+
+def _config(opts: CorpusOptions, files_: list[str]) -> dict:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    flags = opts.get_all_options(current_only=True)
+    return {"flags": flags, "lid_model": opts.lid_model, "input_files": len(files_), "versions": versions}
+
+
+def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
+    """Fill defaults that depend on the environment, check the side files; returns the input
+    files and the quality thresholds (None under --quality off). Raises ValueError naming the problem."""
+    if opts.output and not files.is_remote(opts.output):
+        opts.output = os.path.abspath(opts.output)
+    thresholds = None
+    if opts.quality != "off":
+        thresholds = load_thresholds(opts.quality_thresholds, lid176=opts.lid_model is None)
+    if opts.url_blocklist:
+        load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
+    opts.lid_model = opts.lid_model or default_model_path()
+    patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
+    found = expand_inputs(patterns, opts.max_files)
+    # absolute: a worker (a Spark executor above all) need not share this process's directory
+    return [f if "://" in f else os.path.abspath(f) for f in found], thresholds
+
+
+def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
+    """Run the job; when `wait`, write the dataset card (stats/report.py) and return `_stats.json`'s
+    content. A Spark run always waits."""
+    options = parse_options(argv)
+    opts = options.view_as(CorpusOptions)
+    found, thresholds = resolve(opts)
+    prepare_output(opts.output, opts.overwrite)
+    if opts.engine == "spark":
+        from .engines.spark.job import run_spark  # pyspark: only where the Spark engine runs
+
+        run_spark(plan_job(opts, found, thresholds), opts.spark_master, opts.conf)
+    else:
+        from .engines.beam.job import run_beam
+
+        local = runs_here(options)
+        monitor = (ProgressMonitor(len(found), input_bytes(found), opts.progress_interval)
+                   if local and wait and opts.progress == "on" else contextlib.nullcontext())
+        with monitor as progress_dir:
+            run_beam(options, plan_job(opts, found, thresholds, progress_dir), wait, quiet_workers=local)
+        if not wait:
+            return None
+    write_report(opts.output)
+    return Corpus(opts.output, flag="--output").stats

@@ -1,0 +1,1 @@
+"""The output: per-language Parquet shards, finalised atomically."""
