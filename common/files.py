@@ -47,8 +47,9 @@ def filesystem(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
     return fs, path.rstrip("/")
 
 
-def _uri(fs: fsspec.AbstractFileSystem, path: str, remote: bool) -> str:
-    return fs.unstrip_protocol(path) if remote else path
+def _uris(uri: str, fs: fsspec.AbstractFileSystem, paths) -> list[str]:
+    """Paths `fs` listed, sorted, as URIs of the kind `uri` is."""
+    return sorted(fs.unstrip_protocol(p) if is_remote(uri) else p for p in paths)
 
 
 def join(base: str, *parts: str) -> str:
@@ -87,8 +88,8 @@ def exists(uri: str) -> bool:
 def glob(pattern: str) -> list[str]:
     """The files matching `pattern` (`*`, `?`, `[...]`, `**`), sorted, as URIs of the pattern's kind."""
     fs, path = filesystem(pattern)
-    remote = is_remote(pattern)
-    return sorted(_uri(fs, p, remote) for p in fs.glob(path) if fs.isfile(p))
+    found = fs.glob(path, detail=True)  # with each match's type: no request per file to tell files from folders
+    return _uris(pattern, fs, (p for p, info in found.items() if info["type"] == "file"))
 
 
 def size(uri: str) -> int:
@@ -99,8 +100,7 @@ def size(uri: str) -> int:
 def find(uri: str) -> list[str]:
     """Every file under the folder `uri` (recursively), sorted; [] when there is none."""
     fs, path = filesystem(uri)
-    remote = is_remote(uri)
-    return sorted(_uri(fs, p, remote) for p in fs.find(path))
+    return _uris(uri, fs, fs.find(path))
 
 
 def rename(source: str, target: str) -> None:

@@ -46,3 +46,38 @@ def split_warc(source: Path, out_dir: Path, n_files: int, seed: int | None = Non
     for i, path in enumerate(paths):
         path.write_bytes(b"".join(members[i::n_files]))
     return paths
+
+
+class ListShuffles:
+    """The dedup shuffles (pipeline/dedup/deduplicate.py) on plain lists, in memory: the dedup rules
+    tested without an engine. Each group lists its values in input order, as no engine promises."""
+
+    def flat_map(self, label, items, fn):
+        return [out for item in items for out in fn(item)]
+
+    def smallest_per_key(self, label, pairs):
+        smallest = {}
+        for key, value in pairs:
+            smallest[key] = min(smallest.get(key, value), value)
+        return list(smallest.items())
+
+    def join_by_id(self, label, collections):
+        grouped = {}
+        for name, pairs in collections.items():
+            for doc_id, value in pairs:
+                grouped.setdefault(doc_id, {n: [] for n in collections})[name].append(value)
+        return list(grouped.items())
+
+
+def deduplicate_lists(docs, near_dup=None):
+    """(kept documents sorted by id, near-duplicates sorted by id, counts) of both dedups on a list."""
+    from xlmr.pipeline.dedup.deduplicate import NEAR_DUPLICATES, DecideDuplicates, deduplicate
+    from xlmr.pipeline.stage import DictCount, Tagged
+
+    joined, bands = deduplicate(ListShuffles(), docs, near_dup)
+    decide, counts = DecideDuplicates(bands), DictCount()
+    decide.bind(counts, counts)
+    outputs = [out for element in joined for out in decide.process(element)]
+    kept = [o for o in outputs if not isinstance(o, Tagged)]
+    removed = [o.value for o in outputs if isinstance(o, Tagged) and o.tag == NEAR_DUPLICATES]
+    return sorted(kept, key=lambda d: d.id), sorted(removed, key=lambda d: d.id), dict(counts)
