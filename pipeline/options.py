@@ -27,10 +27,11 @@ RECIPES = {
 }
 
 
-_probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
-_open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
-_seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
-_positive_seconds = checked(float, lambda s: s > 0, "is not positive; expected seconds, e.g. 30")
+# Public: the Dataflow template maps each flag type to the regex its console checks.
+probability = checked(float, lambda p: 0.0 <= p < 1.0, "is outside [0, 1); expected e.g. 0.5")
+open_fraction = checked(float, lambda j: 0.0 < j < 1.0, "is outside (0, 1); expected e.g. 0.8")
+seconds = checked(float, lambda s: s >= 0, "is negative; expected seconds, 0 to disable")
+positive_seconds = checked(float, lambda s: s > 0, "is not positive; expected seconds, e.g. 30")
 
 
 ENGINES = ("beam", "spark")
@@ -69,8 +70,7 @@ class CorpusOptions(PipelineOptions):
                    "or CommonCrawl manifests (warc.paths.gz / wet.paths.gz). WARC vs WET is "
                    "told from the records.")
         _flag(parser, "crawl", default=None, metavar="CC-MAIN-YYYY-WW",
-              help="read this CommonCrawl crawl's manifest from data.commoncrawl.org "
-                   "(with or instead of --input)")
+              help="read this CommonCrawl crawl's manifest from data.commoncrawl.org (with or instead of --input)")
         _flag(parser, "crawl-format", default="warc", choices=("warc", "wet"),
               help="which files of --crawl to read: warc, extracted with trafilatura, or wet, CommonCrawl's own text")
         _flag(parser, "max-files", type=positive_int, default=None, metavar="N",
@@ -95,17 +95,17 @@ class CorpusOptions(PipelineOptions):
                    "documents, tag keeps them and lists the failed checks in the quality_drops column, "
                    "off skips the stage (default: from --recipe, filter for cleaned)")
         _flag(parser, "quality-thresholds", default=None, metavar="FILE",
-              help="JSON table of per-language thresholds, local or gs:// (default: FineWeb-2's, "
+              help="JSON table of per-language thresholds, local, gs:// or s3:// (default: FineWeb-2's, "
                    "shipped with the package; same shape as pipeline/data/quality_thresholds.json)")
         _flag(parser, "url-blocklist", default=None, metavar="FILE",
-              help="skip pages whose host is a listed domain or a subdomain of one, before extraction; "
-                   "one domain a line, local or gs:// (default: none)")
-        _flag(parser, "near-dup-threshold", type=_open_fraction, default=0.8, metavar="J",
+              help="skip pages whose host is a listed domain or a subdomain of one, before extraction; one domain "
+                   "a line, local, gs:// or s3:// (default: none)")
+        _flag(parser, "near-dup-threshold", type=open_fraction, default=0.8, metavar="J",
               help="Jaccard similarity of word 5-gram shingles at which documents count as "
                    "near-duplicates; sets the LSH bands and rows")
         _flag(parser, "near-dup-perm", type=positive_int, default=128, metavar="N",
               help="MinHash permutations")
-        _flag(parser, "lid-threshold", type=_probability, default=0.5, metavar="P",
+        _flag(parser, "lid-threshold", type=probability, default=0.5, metavar="P",
               help="keep a document when its top language probability is > P; CC-100 uses 0.5")
         _flag(parser, "lid-model", default=None, metavar="PATH",
               help="fastText LID model, local or gs:// (lid.176.bin, lid.176.ftz or GlotLID); "
@@ -122,16 +122,16 @@ class CorpusOptions(PipelineOptions):
               help="http(s) inputs: failures in a row (503/429, resets, timeouts) retried with "
                    "jittered exponential backoff, resuming by Range, before the file is counted as "
                    "download_failed")
-        _flag(parser, "http-retry-budget", type=_seconds, default=900.0, metavar="SECONDS",
+        _flag(parser, "http-retry-budget", type=seconds, default=900.0, metavar="SECONDS",
               help="http(s) inputs: most seconds spent waiting between retries of one file")
-        _flag(parser, "extract-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+        _flag(parser, "extract-timeout", type=seconds, default=10.0, metavar="SECONDS",
               help="time limit per page for trafilatura, run in a child process; "
                    "0 runs it in-process without a limit")
         _flag(parser, "progress", default="on", choices=("on", "off"),
               help="local runs: files done / total, pages read, pages per second and an ETA from bytes "
                    "read, as a bar on a terminal, else a line every --progress-interval seconds "
                    "(on Dataflow the same figures are the read counters)")
-        _flag(parser, "progress-interval", type=_positive_seconds, default=30.0, metavar="SECONDS",
+        _flag(parser, "progress-interval", type=positive_seconds, default=30.0, metavar="SECONDS",
               help="seconds between progress lines when stderr is not a terminal")
         _flag(parser, "engine", default="beam", choices=ENGINES,
               help="beam runs the job on Apache Beam (--runner: this machine, Dataflow, ...); spark on a "
@@ -143,12 +143,29 @@ class CorpusOptions(PipelineOptions):
               help="--engine spark: a Spark setting, e.g. spark.executor.memory=4g; repeat for more")
 
 
-def _all_beam_flags_parser(prog: str) -> argparse.ArgumentParser:
-    """A parser that knows every registered PipelineOptions flag (as Beam's own)."""
+# The adapter: Beam has no public list of its registered option classes, nor argparse of a
+# parser's flags. These two functions are the only pipeline code relying on either;
+# tests/test_beam_adapter.py fails if a Beam upgrade breaks what they rely on.
+
+def beam_flags_parser(prog: str) -> argparse.ArgumentParser:
+    """A parser of every registered PipelineOptions flag (Beam's and ours), built the way
+    PipelineOptions.get_all_options() builds its own: Beam's parser class, each subclass once."""
     parser = _BeamArgumentParser(prog=prog, allow_abbrev=False, add_help=False)
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)
     return parser
+
+
+def flag_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The parser's flags (the actions with option strings), in the order they were added."""
+    return [action for action in parser._actions if action.option_strings]
+
+
+def corpus_flags() -> list[argparse.Action]:
+    """CorpusOptions' own flags as argparse actions: dest, option strings, type, choices, default, help."""
+    parser = argparse.ArgumentParser(add_help=False)
+    CorpusOptions._add_argparse_args(parser)
+    return flag_actions(parser)
 
 
 def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> PipelineOptions:
@@ -157,12 +174,18 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
     Beam itself only warns about unknown flags, so a typo such as --min-char
     would silently run with the default; here it is an error naming the
     closest known flag.
+
+    What argv leaves open (the recipe's settings, the runner, local workers) is
+    passed as keyword overrides, which Beam applies over argv in every view and
+    in get_all_options(): _stats.json's config.flags shows the values the run used.
     """
     argv = list(argv or [])
-    parser = _all_beam_flags_parser(prog)
+    parser = beam_flags_parser(prog)
+    # None means not given: an explicit --direct_num_workers 1 must still win over every core.
+    parser.set_defaults(direct_num_workers=None, direct_running_mode=None)
     known, unknown = parser.parse_known_args(argv)
     if unknown:
-        flags = [opt for action in parser._actions for opt in action.option_strings]
+        flags = [opt for action in flag_actions(parser) for opt in action.option_strings]
         name = unknown[0].split("=", 1)[0]
         close = difflib.get_close_matches(name, flags, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; see --help"
@@ -174,19 +197,18 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
     problem = check_codes(known.languages, lid176=known.lid_model is None)
     if problem:
         parser.error(problem)
-    for dest, value in RECIPES[known.recipe].items():
-        if getattr(known, dest) is None:
-            argv += [f"--{dest.replace('_', '-')}", value]
+    # An explicit --near-dup/--repair/--quality wins over its recipe.
+    overrides = {dest: value for dest, value in RECIPES[known.recipe].items() if getattr(known, dest) is None}
     if known.engine == "spark":
-        return PipelineOptions(argv)  # Beam's runner flags do not apply
+        return PipelineOptions(argv, **overrides)  # Beam's runner flags do not apply
     if known.runner is None:
         # Beam's DirectRunner would first try Prism, a Go binary it downloads at
         # run time and which ignores --direct_num_workers; the FnApiRunner is
         # what DirectRunner falls back to, and it honours both direct_* flags.
-        argv += ["--runner", DEFAULT_RUNNER]
+        overrides["runner"] = DEFAULT_RUNNER
     if is_local(known.runner):
-        argv += _local_workers(argv, known.direct_num_workers)
-    return PipelineOptions(argv)
+        overrides.update(_local_workers(known.direct_num_workers, known.direct_running_mode))
+    return PipelineOptions(argv, **overrides)
 
 
 def is_local(runner: str | None) -> bool:
@@ -199,23 +221,17 @@ def runs_here(options: PipelineOptions) -> bool:
     return is_local(options.view_as(StandardOptions).runner)
 
 
-def _given(argv: list[str], dest: str) -> bool:
-    return any(arg.split("=", 1)[0] in (f"--{dest}", f"--{dest.replace('_', '-')}") for arg in argv)
-
-
-def _local_workers(argv: list[str], given_workers: int) -> list[str]:
+def _local_workers(given_workers: int | None, given_mode: str | None) -> dict:
     """Every core by default: Beam's own default is one worker, in this process.
 
     One worker stays in this process (in_memory): a worker process would only add
-    the gRPC hops. An explicit --direct_num_workers (`given_workers`, as parsed) or
-    --direct_running_mode wins.
+    the gRPC hops. An explicit --direct_num_workers or --direct_running_mode (not
+    None) wins.
     """
-    added = []
-    if _given(argv, "direct_num_workers"):
-        workers = given_workers
-    else:
-        workers = os.cpu_count() or 1
-        added += ["--direct_num_workers", str(workers)]
-    if not _given(argv, "direct_running_mode"):
-        added += ["--direct_running_mode", "multi_processing" if workers != 1 else "in_memory"]
-    return added
+    overrides: dict = {}
+    workers = given_workers
+    if workers is None:
+        workers = overrides["direct_num_workers"] = os.cpu_count() or 1
+    if given_mode is None:
+        overrides["direct_running_mode"] = "multi_processing" if workers != 1 else "in_memory"
+    return overrides

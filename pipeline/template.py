@@ -9,76 +9,99 @@ runner (the local check of the template) it runs to the end.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import re
 import sys
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, WorkerOptions
 
 from xlmr.common import argtypes
 
+from . import options
 from .job import run
-from .options import CorpusOptions
 
-LIST_PARAMETERS = ("input", "languages")
 # A template always runs on Dataflow: the Spark engine's flags are not offered.
 SPARK_ONLY = ("engine", "spark_master", "conf")
-BOOLEAN_PARAMETERS = ("overwrite",)
-
-_GS_OR_HTTP = r"(gs|https?)://[^,]+"
-_POSITIVE_INT = r"^[1-9][0-9]*$"
-_NON_NEGATIVE_INT = r"^[0-9]+$"
-_FRACTION = r"^0?\.[0-9]+$"
-# What the Dataflow console checks before launching; the flags' own types check the rest.
-REGEXES = {
-    "input": rf"^{_GS_OR_HTTP}(,{_GS_OR_HTTP})*$",
-    "crawl": r"^CC-MAIN-[0-9]{4}-[0-9]{2}$",
-    "crawl_format": r"^(warc|wet)$",
-    "max_files": _POSITIVE_INT,
-    "output": r"^gs://.+$",
-    "overwrite": r"^(true|false)$",
-    "min_chars": _NON_NEGATIVE_INT,
-    "recipe": r"^(cleaned|cc100)$",
-    "near_dup": r"^(on|off)$",
-    "repair": r"^(on|off)$",
-    "quality": r"^(filter|tag|off)$",
-    "quality_thresholds": r"^gs://.+$",
-    "url_blocklist": r"^gs://.+$",
-    "near_dup_threshold": _FRACTION,
-    "near_dup_perm": _POSITIVE_INT,
-    "lid_threshold": r"^(0|0?\.[0-9]+)$",
-    "lid_model": r"^gs://.+$",
-    "languages": r"^[a-z0-9_-]+(,[a-z0-9_-]+)*$",
-    "shard_rows": _POSITIVE_INT,
-    "max_html_bytes": _POSITIVE_INT,
-    "http_retries": _NON_NEGATIVE_INT,
-    "http_retry_budget": r"^[0-9]+(\.[0-9]+)?$",
-    "extract_timeout": r"^[0-9]+(\.[0-9]+)?$",
-    "progress": r"^(on|off)$",
-    "progress_interval": r"^[0-9]+(\.[0-9]+)?$",
-}
 REQUIRED = ("output",)
+
+# What the Dataflow console checks before launching, as one value's pattern (a list flag
+# takes them comma-separated); the flags' own types check the rest.
+_SECONDS = r"[0-9]+(\.[0-9]+)?"
+TYPE_PATTERNS = {
+    argtypes.positive_int: r"[1-9][0-9]*",
+    argtypes.non_negative_int: r"[0-9]+",
+    options.open_fraction: r"0?\.[0-9]+",
+    options.probability: r"(0|0?\.[0-9]+)",
+    options.seconds: _SECONDS,
+    options.positive_seconds: _SECONDS,
+}
+# Flags that take any string: on Dataflow, files are on GCS (inputs may be http too).
+_GCS = r"gs://.+"
+STRING_PATTERNS = {
+    "input": r"(gs|https?)://[^,]+",
+    "crawl": r"CC-MAIN-[0-9]{4}-[0-9]{2}",
+    "output": _GCS,
+    "quality_thresholds": _GCS,
+    "url_blocklist": _GCS,
+    "lid_model": _GCS,
+    "languages": r"[a-z0-9_-]+",
+}
+
+
+def template_flags() -> list[argparse.Action]:
+    """The flags the template offers as parameters: every CorpusOptions flag but the Spark engine's."""
+    return [action for action in options.corpus_flags() if action.dest not in SPARK_ONLY]
+
+
+def _is_list(action: argparse.Action) -> bool:
+    return action.nargs in ("+", "*")
+
+
+def _is_switch(action: argparse.Action) -> bool:
+    return action.nargs == 0 and action.const is True  # store_true: the template passes true/false
+
+
+def parameter_regex(action: argparse.Action) -> str:
+    """The parameter's regex, from the flag: its choices, else its type, else STRING_PATTERNS."""
+    if _is_switch(action):
+        pattern = "(true|false)"
+    elif action.choices:
+        pattern = "(" + "|".join(re.escape(str(choice)) for choice in action.choices) + ")"
+    elif action.type is not None:
+        if action.type not in TYPE_PATTERNS:
+            raise KeyError(f"--{action.dest}: its type has no template regex: add it to TYPE_PATTERNS")
+        pattern = TYPE_PATTERNS[action.type]
+    elif action.dest in STRING_PATTERNS:
+        pattern = STRING_PATTERNS[action.dest]
+    else:
+        raise KeyError(f"--{action.dest} takes any string: add its template regex to STRING_PATTERNS")
+    return f"^{pattern}(,{pattern})*$" if _is_list(action) else f"^{pattern}$"
+
+
+def regexes() -> dict[str, str]:
+    """Each template parameter's regex, by name."""
+    return {action.dest: parameter_regex(action) for action in template_flags()}
+
+
+LIST_PARAMETERS = tuple(action.dest for action in template_flags() if _is_list(action))
+BOOLEAN_PARAMETERS = tuple(action.dest for action in template_flags() if _is_switch(action))
 
 
 def metadata() -> dict:
     """metadata.json of the Flex Template, one parameter per CorpusOptions flag."""
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    CorpusOptions._add_argparse_args(parser)
     parameters = []
-    for action in parser._actions:
-        if not action.option_strings or action.dest in ("help", *SPARK_ONLY):
-            continue
-        if action.dest not in REGEXES:
-            raise KeyError(f"--{action.dest} has no template parameter: add it to REGEXES")
+    for action in template_flags():
         help_text = argtypes.help_text(action)
-        if action.dest in LIST_PARAMETERS:
+        if _is_list(action):
             help_text += " Several values: comma-separated."
         parameters.append({
             "name": action.dest,
             "label": action.dest.replace("_", " ").capitalize(),
             "helpText": help_text,
             "isOptional": action.dest not in REQUIRED,
-            "regexes": [REGEXES[action.dest]],
+            "regexes": [parameter_regex(action)],
         })
     return {
         "name": "xlmr-corpus",
@@ -108,12 +131,12 @@ def to_flags(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO)
     flags = to_flags(sys.argv[1:] if argv is None else argv)
-    options = CorpusOptions(flags).get_all_options()
-    on_dataflow = "Dataflow" in (options.get("runner") or "")
+    launch = PipelineOptions(flags)
+    on_dataflow = "Dataflow" in (launch.view_as(StandardOptions).runner or "")
     # The launcher image names its worker image (Dockerfile.launcher), so a launch needs no
     # sdk_container_image parameter; an explicit one wins.
     worker_image = os.environ.get("XLMR_WORKER_IMAGE")
-    if on_dataflow and worker_image and not options.get("sdk_container_image"):
+    if on_dataflow and worker_image and not launch.view_as(WorkerOptions).sdk_container_image:
         flags.append(f"--sdk_container_image={worker_image}")
     run(flags, wait=not on_dataflow)
     return 0

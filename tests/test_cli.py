@@ -7,17 +7,30 @@ import pytest
 
 from helpers import SAMPLE_WET
 from xlmr.pipeline.cli import main
-from xlmr.pipeline.options import CorpusOptions
+from xlmr.pipeline.options import CorpusOptions, corpus_flags, parse_options
 
 
 def test_help_documents_every_flag(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    dests = CorpusOptions(["--output", "x"]).get_all_options(current_only=True)
-    assert len(dests) == 28
-    for dest in dests:
-        assert f"--{dest.replace('_', '-')} " in text
+    flags = corpus_flags()
+    # the flags _stats.json records (config.flags) are exactly these
+    assert {a.dest for a in flags} == set(CorpusOptions(["--output", "x"]).get_all_options(current_only=True))
+    for action in flags:
+        assert action.help and f"--{action.dest.replace('_', '-')} " in text, action.dest
     assert "--direct_num_workers" in text
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ([], {"near_dup": "on", "repair": "on", "quality": "filter"}),
+    (["--recipe", "cc100"], {"near_dup": "off", "repair": "off", "quality": "off"}),
+    (["--recipe=cc100", "--near-dup", "on", "--quality=tag"], {"near_dup": "on", "repair": "off", "quality": "tag"}),
+    (["--repair", "off"], {"near_dup": "on", "repair": "off", "quality": "filter"}),
+])
+def test_recipe_fills_what_the_flags_leave_open(argv, expected):
+    opts = parse_options(["--input", "x", "--output", "o", *argv]).view_as(CorpusOptions)
+    recorded = opts.get_all_options(current_only=True)  # what _stats.json's config.flags shows
+    assert {k: getattr(opts, k) for k in expected} == {k: recorded[k] for k in expected} == expected
 
 
 @pytest.mark.parametrize(

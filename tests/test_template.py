@@ -9,32 +9,47 @@ from pathlib import Path
 
 import pytest
 
-from xlmr.pipeline.options import CorpusOptions
-from xlmr.pipeline.template import REGEXES, SPARK_ONLY, metadata, to_flags
+from xlmr.pipeline.options import corpus_flags, parse_options
+from xlmr.pipeline.template import SPARK_ONLY, metadata, parameter_regex, regexes, template_flags, to_flags
 
 from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "dataflow_templates"
+# A launch the template accepts; input and crawl can stand in for each other.
+LAUNCH = {"input": "gs://b/x.warc.gz", "crawl": "CC-MAIN-2024-10", "output": "gs://b/out"}
 
 
-def _actions():
-    parser = argparse.ArgumentParser()
-    CorpusOptions._add_argparse_args(parser)
-    return [a for a in parser._actions if a.option_strings and a.dest not in ("help", *SPARK_ONLY)]
+def _parameters() -> dict[str, dict]:
+    return {p["name"]: p for p in metadata()["parameters"]}
+
+
+def _launches_without(dest: str) -> bool:
+    try:
+        parse_options(to_flags([f"--{k}={v}" for k, v in LAUNCH.items() if k != dest]))
+    except SystemExit:
+        return False
+    return True
 
 
 def test_metadata_json_is_generated_from_the_options():
     assert json.loads((TEMPLATES / "metadata.json").read_text()) == metadata(), \
         "run python dataflow_templates/make_metadata.py"
-    assert set(REGEXES) == {a.dest for a in _actions()}  # no parameter without a flag, no flag (but the Spark engine's) without one
+    # no parameter without a flag, no flag (but the Spark engine's) without one
+    dests = {a.dest for a in corpus_flags()}
+    assert set(SPARK_ONLY) <= dests and set(_parameters()) == dests - set(SPARK_ONLY)
 
 
-@pytest.mark.parametrize("action", _actions(), ids=lambda a: a.dest)
-def test_every_default_passes_its_parameter_regex(action):
+@pytest.mark.parametrize("action", template_flags(), ids=lambda a: a.dest)
+def test_every_default_passes_its_parameter_regex(action, capsys):
+    parameter = _parameters()[action.dest]
     if action.default in (None, []):
-        return
-    value = str(action.default).lower() if isinstance(action.default, bool) else str(action.default)
-    assert re.match(REGEXES[action.dest], value), (action.dest, value)
+        # No default to match: leaving the parameter out leaves the flag out, so it is
+        # optional exactly when the job can run without it.
+        assert parameter["isOptional"] == _launches_without(action.dest), (action.dest, capsys.readouterr().err[-300:])
+    else:
+        value = str(action.default).lower() if isinstance(action.default, bool) else str(action.default)
+        assert parameter["isOptional"], action.dest  # the flag's default stands in
+        assert re.match(parameter["regexes"][0], value), (action.dest, value)
 
 
 @pytest.mark.parametrize("name, good, bad", [
@@ -45,9 +60,21 @@ def test_every_default_passes_its_parameter_regex(action):
     ("lid_threshold", "0.5", "1.5"),
     ("near_dup_threshold", "0.8", "1"),
     ("max_files", "10", "0"),
+    ("recipe", "cc100", "c4"),
+    ("quality", "tag", "filter,tag"),
+    ("overwrite", "true", "yes"),
+    ("http_retry_budget", "900.0", "-1"),
 ])
 def test_parameter_regexes(name, good, bad):
-    assert re.match(REGEXES[name], good) and not re.match(REGEXES[name], bad)
+    assert re.match(regexes()[name], good) and not re.match(regexes()[name], bad)
+
+
+def test_a_flag_the_template_cannot_check_is_an_error():
+    parser = argparse.ArgumentParser()
+    with pytest.raises(KeyError, match="TYPE_PATTERNS"):
+        parameter_regex(parser.add_argument("--ratio", type=float))
+    with pytest.raises(KeyError, match="STRING_PATTERNS"):
+        parameter_regex(parser.add_argument("--name"))
 
 
 def test_template_values_become_flags():
