@@ -1,4 +1,4 @@
-"""Write metadata.json from the pipeline's options (tests/test_template.py checks it is current).
+"""Write metadata.json from the pipeline's options (tests/pipeline/test_template.py checks it is current).
 
     python dataflow_templates/make_metadata.py
 """

@@ -145,7 +145,7 @@ class CorpusOptions(PipelineOptions):
 
 # The adapter: Beam has no public list of its registered option classes, nor argparse of a
 # parser's flags. These two functions are the only pipeline code relying on either;
-# tests/test_beam_adapter.py fails if a Beam upgrade breaks what they rely on.
+# tests/pipeline/test_beam_adapter.py fails if a Beam upgrade breaks what they rely on.
 
 def beam_flags_parser(prog: str) -> argparse.ArgumentParser:
     """A parser of every registered PipelineOptions flag (Beam's and ours), built the way

@@ -13,7 +13,7 @@ from helpers import DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
 
 @pytest.fixture(scope="session")
 def sample_corpus(tmp_path_factory):
-    """One run of the whole pipeline over the sample WARC and WET (1 worker)."""
+    """One run of the whole pipeline over the sample WARC and WET, with the default flags."""
     from xlmr.pipeline.job import run
 
     out = tmp_path_factory.mktemp("corpus") / "out"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from paragraph_align import align, one_to_one  # sample/, on pytest's pythonpath
 from xlmr.common.language_codes import CC100_LANGUAGES
 
-UDHR_PARALLEL = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "udhr_parallel.jsonl.gz"
+UDHR_PARALLEL = ROOT / "evaluation" / "data" / "udhr_parallel.jsonl.gz"
 # The languages of the sample corpus (sample/README.md) that the UDHR data has.
 SAMPLE_LANGUAGES = set(
     """ar bn ca cs da de el en es eu fa fi fr gl gu he hi hu hy id it ja ka km ko lv ml my

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from xlmr.pipeline.options import corpus_flags, parse_options
 from xlmr.pipeline.template import SPARK_ONLY, metadata, parameter_regex, regexes, template_flags, to_flags
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import ROOT, SAMPLE_WARC, SAMPLE_WET, read_corpus
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "dataflow_templates"
+TEMPLATES = ROOT / "dataflow_templates"
 # A launch the template accepts; input and crawl can stand in for each other.
 LAUNCH = {"input": "gs://b/x.warc.gz", "crawl": "CC-MAIN-2024-10", "output": "gs://b/out"}
 

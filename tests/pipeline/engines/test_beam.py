@@ -1,17 +1,20 @@
-"""Each PTransform/DoFn with TestPipeline and assert_that."""
+"""The Beam engine: each PTransform/DoFn with TestPipeline and assert_that."""
+
+import pickle
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from helpers import DATA, SAMPLE_WET
+from helpers import DATA, SAMPLE_WET, deduplicate_lists
+from xlmr.pipeline.engines.beam.dedup import Deduplicate, SmallestValue
 from xlmr.pipeline.engines.beam.stage_dofn import COUNTS_TAG, StageDoFn
-from xlmr.pipeline.engines.beam.dedup import Deduplicate
-from xlmr.pipeline.records import Document, RawRecord
 from xlmr.pipeline.extractors.extract_text import ExtractText
 from xlmr.pipeline.filters.language_id import IdentifyLanguage
 from xlmr.pipeline.filters.length_filter import FilterMinChars
 from xlmr.pipeline.readers.read_records import ReadRecords
+from xlmr.pipeline.records import Document, RawRecord
 
 
 def doc(doc_id, text):
@@ -22,46 +25,29 @@ def counts_of(result):
     return result[COUNTS_TAG] | "Sum" >> beam.CombinePerKey(sum)
 
 
-def test_dedup_keeps_each_paragraph_once_in_the_smallest_id():
-    docs = [
-        doc("<b>", "Shared line 2\nonly in b\n\nonly in b"),
-        doc("<a>", "Hello world\nshared LINE 1！\nonly in a"),
-        doc("<c>", "hello   world\nonly in a"),  # "hello   world" differs: spaces are kept
-        doc("<d>", "Hello, world\nSHARED line 9"),
-    ]
-    with TestPipeline() as p:
-        result = p | beam.Create(docs) | Deduplicate(near_dup=None)
-        assert_that(
-            result.main | beam.Map(lambda d: (d.id, d.text, d.n_paragraphs_extracted)),
-            equal_to([
-                ("<a>", "Hello world\nshared LINE 1！\nonly in a", 3),
-                ("<b>", "only in b", 3),
-                ("<c>", "hello   world", 2),
-                ("<d>", "Hello, world", 2),
-            ]),
-        )
-        assert_that(
-            counts_of(result),
-            equal_to([
-                ("dedup:paragraphs_in", 10), ("dedup:paragraphs_kept", 6), ("dedup:passed", 4),
-                ("dedup:filtered:duplicate_paragraph", 3), ("dedup:duplicate_paragraph_chars", 35),
-                ("dedup:filtered:repeated_in_document", 1),
-            ]),
-            label="counts",
-        )
+WORDS = [a + b + c for a in "klmnop" for b in "aeiou" for c in "rstvz"]  # distinct words, no digits
+PAGE = "\n".join(" ".join(WORDS[i:i + 10]) for i in range(0, len(WORDS), 10))
+DOCS = [
+    doc("<b>", "Shared line 2\nonly in b\n\nonly in b"),
+    doc("<a>", "Hello world\nshared LINE 1！\nonly in a"),
+    doc("<c>", "hello   world\nonly in a"),
+    doc("<d>", "Hello, world\nSHARED line 9"),
+    doc("<e>", "one\ntwo"), doc("<f>", "TWO\nOne"), doc("<e>", "one\ntwo"),  # a record read twice
+    doc("<g>", PAGE + "\nfirst ending"), doc("<h>", PAGE + "\nonly in b"),  # a near-copy
+]
 
 
-def test_dedup_drops_a_document_left_empty_and_a_record_read_twice():
-    docs = [doc("<a>", "one\ntwo"), doc("<b>", "TWO\nOne"), doc("<a>", "one\ntwo")]
+@pytest.mark.parametrize("near_dup", [None, (128, 0.8)], ids=["paragraphs", "near-dup"])
+def test_deduplicate_on_beam_gives_what_the_rules_give(near_dup):
+    """The wiring: Beam's shuffles of both dedups decide as the rules do on plain lists (test_dedup_rules.py)."""
+    kept, removed, counts = deduplicate_lists(DOCS, near_dup)
+    assert removed if near_dup else not removed  # the near-copy is caught only with near-dup on
     with TestPipeline() as p:
-        result = p | beam.Create(docs) | Deduplicate(near_dup=None)
-        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<a>"]))
-        assert_that(
-            counts_of(result) | beam.Filter(lambda kv: "filtered" in kv[0]),
-            equal_to([("dedup:filtered:duplicate_record_id", 1), ("dedup:filtered:no_paragraph_left", 1),
-                      ("dedup:filtered:duplicate_paragraph", 2)]),
-            label="counts",
-        )
+        result = p | beam.Create(DOCS) | Deduplicate(near_dup=near_dup)
+        assert_that(result.main | beam.Map(lambda d: (d.id, d.text)), equal_to([(d.id, d.text) for d in kept]))
+        assert_that(result.near_duplicates | beam.Map(lambda d: d.id), equal_to([d.id for d in removed]),
+                    label="near-duplicates")
+        assert_that(counts_of(result), equal_to([(f"dedup:{k}", v) for k, v in counts.items()]), label="counts")
 
 
 def test_read_records_counts_a_missing_file():
@@ -115,3 +101,23 @@ def test_language_stats_sum_per_language():
     with TestPipeline() as p:
         assert_that(p | beam.Create(docs) | LanguageStats(),
                     equal_to([("de", (2, 3, 6, 7, 0)), ("zh", (1, 1, 2, 6, 0))]))
+
+
+def test_hot_bucket_of_identical_pages():
+    same = [doc(f"<{i:05d}>", PAGE) for i in range(3000)]
+    with TestPipeline() as p:
+        result = p | beam.Create(same) | Deduplicate(near_dup=(128, 0.8))
+        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
+        assert_that(result.near_duplicates | beam.combiners.Count.Globally(), equal_to([2999]), label="removed")
+
+
+def test_bucket_accumulator_does_not_grow():
+    """A bucket's combiner state is one id however many documents share it (a list would grow)."""
+    fn = SmallestValue()
+    small = fn.add_input(fn.create_accumulator(), "<z>")
+    acc = fn.create_accumulator()
+    for i in range(10_000, 0, -1):
+        acc = fn.add_input(acc, f"<urn:uuid:{i:08d}>")
+    acc = fn.merge_accumulators([acc, fn.create_accumulator(), small])
+    assert fn.extract_output(acc) == "<urn:uuid:00000001>"
+    assert len(pickle.dumps(acc)) < 2 * len(pickle.dumps("<urn:uuid:00000001>"))
