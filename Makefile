@@ -37,8 +37,10 @@ demo: $(VENV)/.installed
 	@echo "dataset card: out/corpus/README.md (+ 5 plots); model card: out/model/README.md (+ 2 plots);" \
 		"evaluation: out/eval/eval.json, out/eval/accuracy_by_language.png"
 
+# One test process per core (pytest-xdist), a test file's tests together: a module's fixtures
+# (a Spark cluster, the GCS server) start once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py

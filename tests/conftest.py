@@ -4,9 +4,16 @@ broken WARCs. Helpers that test modules import are in helpers.py."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 
 import pytest
+
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    # Test processes run side by side, one per core (make test): a process, and the trainers and workers
+    # it starts, computes on one thread, or OpenMP's spinning threads of each process fight for the cores.
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 from helpers import DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
 
@@ -14,7 +21,7 @@ from helpers import DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
 @pytest.fixture(scope="session")
 def sample_corpus(tmp_path_factory):
     """One run of the whole pipeline over the sample WARC and WET, with the default flags."""
-    from xlmr.pipeline.job import run
+    from helpers import run_job as run
 
     out = tmp_path_factory.mktemp("corpus") / "out"
     run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out)])

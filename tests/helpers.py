@@ -81,3 +81,13 @@ def deduplicate_lists(docs, near_dup=None):
     kept = [o for o in outputs if not isinstance(o, Tagged)]
     removed = [o.value for o in outputs if isinstance(o, Tagged) and o.tag == NEAR_DUPLICATES]
     return sorted(kept, key=lambda d: d.id), sorted(removed, key=lambda d: d.id), dict(counts)
+
+
+def run_job(argv: list[str], **kwargs):
+    """xlmr-corpus's `run` on one in-process Beam worker unless a test asks for more: the suite's test
+    processes already run side by side (pytest-xdist), so worker processes would only compete for the cores."""
+    from xlmr.pipeline.job import run
+
+    if not any(arg.startswith("--direct_num_workers") for arg in argv):
+        argv = [*argv, "--direct_num_workers", "1"]
+    return run(argv, **kwargs)

@@ -3,10 +3,10 @@ as it runs on a machine without a GPU when no flag asks for a device or a size."
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
-import argparse
 import subprocess
 import sys
 

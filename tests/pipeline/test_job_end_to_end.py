@@ -6,8 +6,8 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
-from xlmr.pipeline.job import OutputExistsError, run
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
+from xlmr.pipeline.job import OutputExistsError
 from xlmr.pipeline.dedup.hashing import paragraph_hash
 from xlmr.pipeline.writers.parquet_shards import SCHEMA
 
@@ -86,9 +86,9 @@ def content(output):
 def test_same_output_with_two_workers_and_shuffled_input(tmp_path, sample_corpus):
     forward = split_warc(SAMPLE_WARC, tmp_path / "forward", 3)
     shuffled = split_warc(SAMPLE_WARC, tmp_path / "shuffled", 4, seed=7)[::-1]
-    run(["--input", *map(str, forward), str(SAMPLE_WET), "--output", str(tmp_path / "one")])
-    run(["--input", str(SAMPLE_WET), *map(str, shuffled), "--output", str(tmp_path / "two"),
-         "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"])
+    run_job(["--input", *map(str, forward), str(SAMPLE_WET), "--output", str(tmp_path / "one")])
+    run_job(["--input", str(SAMPLE_WET), *map(str, shuffled), "--output", str(tmp_path / "two"),
+             "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"])
     expected = content(sample_corpus)
     assert content(tmp_path / "one") == expected
     assert content(tmp_path / "two") == expected
@@ -96,7 +96,7 @@ def test_same_output_with_two_workers_and_shuffled_input(tmp_path, sample_corpus
 
 def test_broken_inputs_are_counted_and_the_rest_kept(tmp_path, broken_files):
     out = tmp_path / "out"
-    stats = run(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(out), "--min-chars", "0",
+    stats = run_job(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(out), "--min-chars", "0",
                  "--quality", "off"])  # keep the short pages of the broken files
     c = stats["counters"]
     assert c["read:files"] == 10
@@ -112,14 +112,14 @@ def test_broken_inputs_are_counted_and_the_rest_kept(tmp_path, broken_files):
 def test_existing_output_is_refused_unless_overwrite(tmp_path):
     out = tmp_path / "out"
     args = ["--input", str(SAMPLE_WET), "--output", str(out), "--min-chars", "0"]
-    first = run(args)
+    first = run_job(args)
     with pytest.raises(OutputExistsError, match="--overwrite"):
-        run(args)
-    assert run(args + ["--overwrite"])["totals"] == first["totals"]
+        run_job(args)
+    assert run_job(args + ["--overwrite"])["totals"] == first["totals"]
 
 
 def test_max_files_and_languages(tmp_path):
-    stats = run(["--input", str(SAMPLE_WET), str(SAMPLE_WARC), "--max-files", "1",
+    stats = run_job(["--input", str(SAMPLE_WET), str(SAMPLE_WARC), "--max-files", "1",
                  "--output", str(tmp_path / "o"), "--min-chars", "0", "--languages", "en,an"])
     assert stats["config"]["input_files"] == 1
     assert set(stats["languages"]) <= {"en", "an"}
@@ -128,7 +128,7 @@ def test_max_files_and_languages(tmp_path):
 
 def test_shard_rows_sets_the_shard_count(tmp_path):
     out = tmp_path / "out"
-    stats = run(["--input", str(SAMPLE_WARC), "--output", str(out), "--languages", "zh,es", "--shard-rows", "4"])
+    stats = run_job(["--input", str(SAMPLE_WARC), "--output", str(out), "--languages", "zh,es", "--shard-rows", "4"])
     rows, _ = read_corpus(out)
     for lang, s in stats["languages"].items():
         expected = -(-s["documents"] // 4)
@@ -140,6 +140,6 @@ def test_shard_rows_sets_the_shard_count(tmp_path):
 
 def test_no_document_left_still_finishes(tmp_path):
     out = tmp_path / "out"
-    stats = run(["--input", str(SAMPLE_WET), "--output", str(out), "--languages", "gsw"])
+    stats = run_job(["--input", str(SAMPLE_WET), "--output", str(out), "--languages", "gsw"])
     assert stats["languages"] == {} and stats["totals"]["documents"] == 0
     assert (out / "_SUCCESS").exists() and not list(out.glob("lang=*"))

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job
 from xlmr.pipeline.cli import main
-from xlmr.pipeline.job import run
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +46,7 @@ def test_quality_statistics_add_up(sample_corpus):
 
 
 def test_tag_keeps_every_document_and_its_untagged_ones_are_what_filter_keeps(tmp_path, sample_corpus):
-    run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "tag"), "--quality", "tag"])
+    run_job(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "tag"), "--quality", "tag"])
     tagged_rows, stats = read_corpus(tmp_path / "tag")
     kept, _ = read_corpus(sample_corpus)
     untagged = [r for r in tagged_rows if not r["quality_drops"]]
@@ -60,9 +59,9 @@ def test_tag_keeps_every_document_and_its_untagged_ones_are_what_filter_keeps(tm
 
 
 def test_cc100_recipe_is_the_papers_pipeline_and_flags_override_it(tmp_path):
-    off = run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "cc100"),
+    off = run_job(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "cc100"),
                "--recipe", "cc100"])
-    on = run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "cc100-near-dup"),
+    on = run_job(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(tmp_path / "cc100-near-dup"),
               "--recipe", "cc100", "--near-dup", "on"])
     rows, _ = read_corpus(tmp_path / "cc100")
     c = off["counters"]
@@ -86,7 +85,7 @@ def test_cc100_recipe_is_the_papers_pipeline_and_flags_override_it(tmp_path):
 
 def test_blocklisted_pages_are_skipped_before_extraction(tmp_path):
     (tmp_path / "domains").write_text("0pointer.de\nwikipedia.org\n")
-    stats = run(["--input", str(SAMPLE_WET), "--output", str(tmp_path / "out"), "--recipe", "cc100",
+    stats = run_job(["--input", str(SAMPLE_WET), "--output", str(tmp_path / "out"), "--recipe", "cc100",
                  "--min-chars", "0", "--url-blocklist", str(tmp_path / "domains")])
     rows, _ = read_corpus(tmp_path / "out")
     assert stats["counters"]["read:filtered:url_blocklist"] == 3  # two 0pointer.de pages, an.wikipedia.org

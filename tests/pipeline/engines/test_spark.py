@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -14,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, split_warc
-from xlmr.pipeline.job import run
+from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
 
 pytestmark = pytest.mark.slow
 LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1"}
@@ -37,7 +35,7 @@ def spark():
 
 
 def spark_run(inputs, out: Path, *extra: str) -> dict:
-    return run(["--input", *map(str, inputs), "--output", str(out), "--engine", "spark", *extra])
+    return run_job(["--input", *map(str, inputs), "--output", str(out), "--engine", "spark", *extra])
 
 
 def documents(output: Path):
@@ -129,37 +127,50 @@ def test_a_killed_python_worker_is_retried_without_loss_or_duplicates(spark, sam
 
 def test_broken_inputs_are_counted_as_with_beam(spark, broken_files, tmp_path):
     flags = ["--min-chars", "0", "--quality", "off"]
-    beam = run(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(tmp_path / "beam"), *flags])
+    beam = run_job(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(tmp_path / "beam"), *flags])
     spark_stats = spark_run([broken_files / "*", SAMPLE_WET], tmp_path / "spark", *flags)
     assert spark_stats["counters"] == beam["counters"]
     assert spark_stats["counters"]["read:filtered:not_warc"] == 2
     assert documents(tmp_path / "spark")[0] == documents(tmp_path / "beam")[0]
 
 
-def _corpus_command(*flags: str, env: dict | None = None, code: str | None = None):
+def _corpus_error(capsys, *flags: str) -> str:
+    """What `xlmr-corpus --engine spark` prints on stderr when it refuses to start (exit status 2)."""
+    from xlmr.pipeline.cli import main
+
     argv = ["--input", str(SAMPLE_WET), "--output", "/tmp/never-written", "--engine", "spark", *flags]
-    command = [sys.executable, "-c", code or "import sys; from xlmr.pipeline.cli import main; sys.exit(main())",
-               *argv]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    assert code == 2
+    return capsys.readouterr().err
 
 
-def test_no_java_is_a_clear_error():
-    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": "/nonexistent"}
-    result = _corpus_command(env=env)
-    assert result.returncode == 2
-    assert "needs a Java runtime" in result.stderr and "openjdk-17-jre-headless" in result.stderr
+@pytest.fixture
+def no_active_spark(monkeypatch):
+    """As in a fresh process: no SparkContext to reuse (this module's local-cluster may be running)."""
+    from pyspark import SparkContext
+
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
 
 
-def test_no_pyspark_is_a_clear_error():
-    code = "import sys; sys.modules['pyspark'] = None; from xlmr.pipeline.cli import main; sys.exit(main())"
-    result = _corpus_command(code=code)
-    assert result.returncode == 2 and "pip install 'xlmr-cc100[spark]'" in result.stderr
+def test_no_java_is_a_clear_error(no_active_spark, monkeypatch, capsys):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    err = _corpus_error(capsys)
+    assert "needs a Java runtime" in err and "openjdk-17-jre-headless" in err
+
+
+def test_no_pyspark_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # what `import pyspark` meets where it is not installed
+    assert "pip install 'xlmr-cc100[spark]'" in _corpus_error(capsys)
 
 
 @pytest.mark.parametrize("flag, message", [
     (["--spark-master", "localhost:7077"], "expected local[*], local[4]"),
     (["--conf", "executor.memory=4g"], "expected KEY=VALUE with a spark.* key"),
 ])
-def test_bad_spark_flags_say_what_would_be_right(flag, message):
-    result = _corpus_command(*flag)
-    assert result.returncode == 2 and message in result.stderr
+def test_bad_spark_flags_say_what_would_be_right(flag, message, capsys):
+    assert message in _corpus_error(capsys, *flag)

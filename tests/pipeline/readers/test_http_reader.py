@@ -66,7 +66,7 @@ def test_backoff_is_jittered_exponential_and_capped():
 
 @pytest.mark.slow
 def test_corpus_over_flaky_http_equals_a_clean_read(server, tmp_path):
-    from xlmr.pipeline.job import run
+    from helpers import run_job as run
 
     url = server.url("sample.warc.gz")
     run(["--input", url, "--output", str(tmp_path / "clean")])
