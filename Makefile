@@ -37,10 +37,10 @@ demo: $(VENV)/.installed
 	@echo "dataset card: out/corpus/README.md (+ 5 plots); model card: out/model/README.md (+ 2 plots);" \
 		"evaluation: out/eval/eval.json, out/eval/accuracy_by_language.png"
 
-# One test process per core (pytest-xdist), a test file's tests together: a module's fixtures
-# (a Spark cluster, the GCS server) start once.
+# One test process per core (pytest-xdist); an idle process takes tests queued for a busy one
+# (worksteal), so the two finish together.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py
