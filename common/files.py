@@ -31,14 +31,16 @@ def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
 
 
-def _local(uri: str) -> str:
-    return os.path.abspath(uri.removeprefix("file://"))
+def absolute(uri: str) -> str:
+    """`uri` as it is when remote, else its absolute local path (without file://): what a worker
+    with another working directory (a Spark executor above all) can open."""
+    return uri if is_remote(uri) else os.path.abspath(uri.removeprefix("file://"))
 
 
 def filesystem(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """(fsspec filesystem, path within it) for `uri`; local paths are made absolute."""
     if not is_remote(uri):
-        return LocalFileSystem(auto_mkdir=True), _local(uri)
+        return LocalFileSystem(auto_mkdir=True), absolute(uri)
     if uri.startswith("gs://") and os.environ.get("STORAGE_EMULATOR_HOST"):
         from gcsfs.core import GCSFileSystem  # gcsfs reads the emulator's address from the variable
 
@@ -157,7 +159,7 @@ def upload(local: Path, uri: str) -> None:
 def local_copy(uri: str, suffix: str = "") -> str:
     """A local path holding the file at `uri`: the path itself, or a downloaded temporary copy."""
     if not is_remote(uri):
-        return _local(uri)
+        return absolute(uri)
     fd, local = tempfile.mkstemp(suffix=suffix, prefix="xlmr-")
     os.close(fd)
     fs, path = filesystem(uri)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
-import os
 import uuid
 
 from xlmr.common import files
@@ -118,8 +117,8 @@ def _config(opts: CorpusOptions, files_: list[str]) -> dict:
 def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
     """Fill defaults that depend on the environment, check the side files; returns the input
     files and the quality thresholds (None under --quality off). Raises ValueError naming the problem."""
-    if opts.output and not files.is_remote(opts.output):
-        opts.output = os.path.abspath(opts.output)
+    if opts.output:
+        opts.output = files.absolute(opts.output)
     thresholds = None
     if opts.quality != "off":
         thresholds = load_thresholds(opts.quality_thresholds, lid176=opts.lid_model is None)
@@ -127,9 +126,7 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
         load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
-    found = expand_inputs(patterns, opts.max_files)
-    # absolute: a worker (a Spark executor above all) need not share this process's directory
-    return [f if "://" in f else os.path.abspath(f) for f in found], thresholds
+    return expand_inputs(patterns, opts.max_files), thresholds
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Iterator, Protocol
 
 from ..records import Document
-from ..stage import Stage, Tagged
+from ..stage import DEDUP, Stage, Tagged
 from .minhash import Signer, lsh_params
 from .rules import competing_hashes, decide, hash_paragraphs, keeper_id, keeper_key
 
@@ -129,7 +129,7 @@ class DecideDuplicates(Stage):
     """(id, {"doc", "won", "bands"}) -> the document with the paragraphs it won, or, tagged
     NEAR_DUPLICATES, the document removed as a near-duplicate (for per-language statistics)."""
 
-    namespace = "dedup"
+    namespace = DEDUP
 
     def __init__(self, bands: int):
         self.bands = bands

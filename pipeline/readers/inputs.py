@@ -55,7 +55,8 @@ def read_manifest(path: str) -> list[str]:
 
 
 def expand_inputs(patterns: list[str], max_files: int | None = None) -> list[str]:
-    """Patterns -> file paths, in pattern order, without repeats, cut to `max_files`."""
+    """Patterns -> file paths, in pattern order, without repeats, cut to `max_files`. Local paths come
+    absolute (files.glob): a worker, a Spark executor above all, need not share this process's directory."""
     found: dict[str, None] = {}
     for pattern in patterns:
         if is_manifest(pattern):

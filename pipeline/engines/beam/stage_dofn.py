@@ -20,18 +20,23 @@ from ...stage import DictCount, Stage, Tagged, counter_name
 COUNTS_TAG = "counts"
 
 
-class CountingDoFn(beam.DoFn):
-    """A DoFn whose `self.count(name, n)` feeds metrics and a `counts` output.
+class StageDoFn(beam.DoFn):
+    """A `Stage` (stage.py) as a DoFn: its `count(name, n)` feeds Beam metrics (namespace = the
+    stage's) and a `counts` output, its `tally` the `counts` output only (per-language names would
+    be thousands of metrics). The `counts` output carries `("<namespace>:<name>", n)` pairs, one per
+    name and bundle; sum them with `CombinePerKey(sum)`."""
 
-    The `counts` output carries `("<namespace>:<name>", n)` pairs, one per name
-    and bundle; sum them with `CombinePerKey(sum)`.
-    """
+    def __init__(self, stage: Stage):
+        self.stage = stage
+        self.namespace = stage.namespace
 
-    namespace = "xlmr"
+    def setup(self):
+        self._metrics = {}
+        self.stage.bind(self.count, self.tally)
+        self.stage.setup()
 
     def start_bundle(self):
         self._bundle_counts = DictCount()
-        self._metrics = getattr(self, "_metrics", {})
 
     def count(self, name: str, n: int = 1) -> None:
         metric = self._metrics.get(name)
@@ -41,8 +46,10 @@ class CountingDoFn(beam.DoFn):
         self._bundle_counts[name] += n
 
     def tally(self, name: str, n: int = 1) -> None:
-        """Like `count`, for `_stats.json` only: no metric (per-language names would be thousands)."""
         self._bundle_counts[name] += n
+
+    def process(self, element):
+        return map(_to_beam, self.stage.process(element))
 
     def finish_bundle(self):
         for name, n in self._bundle_counts.items():
@@ -50,22 +57,6 @@ class CountingDoFn(beam.DoFn):
                 COUNTS_TAG,
                 WindowedValue((counter_name(self.namespace, name), n), MIN_TIMESTAMP, [GlobalWindow()]),
             )
-
-
-class StageDoFn(CountingDoFn):
-    """A `Stage` (stage.py) as a DoFn: its counts become this DoFn's metrics and `counts`
-    output, under the stage's namespace."""
-
-    def __init__(self, stage: Stage):
-        self.stage = stage
-        self.namespace = stage.namespace
-
-    def setup(self):
-        self.stage.bind(self.count, self.tally)
-        self.stage.setup()
-
-    def process(self, element):
-        return map(_to_beam, self.stage.process(element))
 
     def teardown(self):
         self.stage.teardown()
