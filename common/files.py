@@ -42,9 +42,11 @@ def filesystem(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
     if not is_remote(uri):
         return LocalFileSystem(auto_mkdir=True), absolute(uri)
     if uri.startswith("gs://") and os.environ.get("STORAGE_EMULATOR_HOST"):
-        from gcsfs.core import GCSFileSystem  # gcsfs reads the emulator's address from the variable
+        from gcsfs.core import GCSFileSystem
 
-        return GCSFileSystem(token="anon"), uri[len("gs://"):].rstrip("/")
+        # the address passed, not left to gcsfs to read: fsspec caches a filesystem by its arguments
+        endpoint = os.environ["STORAGE_EMULATOR_HOST"]
+        return GCSFileSystem(token="anon", endpoint_url=endpoint), uri[len("gs://"):].rstrip("/")
     fs, path = fsspec.core.url_to_fs(uri)
     return fs, path.rstrip("/")
 

@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(stats))
     print(f"\nshards: {join(output, shard_glob('<code>'))}")
     print(f"stats:  {join(output, STATS_FILE)}")
-    print(f"card:   {join(output, CARD_FILE)} (with {', '.join(PLOT_FILES)})")
+    if stats["config"]["flags"]["card"] == "on":
+        print(f"card:   {join(output, CARD_FILE)} (with {', '.join(PLOT_FILES)})")
+    else:
+        print(f"card:   none (--card off); xlmr-corpus report {output} writes it")
     return 0
 
 

@@ -72,7 +72,7 @@ def plan_job(opts: CorpusOptions, files_: list[str], thresholds: Thresholds | No
     `progress_dir` a local run's progress channel (progress.py)."""
     policy = RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
     before = [ReadRecords(opts.max_html_bytes, policy, opts.url_blocklist, progress_dir),
-              ExtractText(opts.extract_timeout)]
+              ExtractText(opts.extract_timeout, opts.extractor)]
     if opts.repair == "on":
         before.append(RepairText())
     if opts.quality != "off":
@@ -130,8 +130,8 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
-    """Run the job; when `wait`, write the dataset card (stats/report.py) and return `_stats.json`'s
-    content. A Spark run always waits."""
+    """Run the job; when `wait`, write the dataset card (stats/report.py) unless --card off, and return
+    `_stats.json`'s content. A Spark run always waits."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
     found, thresholds = resolve(opts)
@@ -150,5 +150,6 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
             run_beam(options, plan_job(opts, found, thresholds, progress_dir), wait, quiet_workers=local)
         if not wait:
             return None
-    write_report(opts.output)
+    if opts.card == "on":
+        write_report(opts.output)
     return Corpus(opts.output, flag="--output").stats

@@ -18,6 +18,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from xlmr.common.argtypes import checked, non_negative_int, positive_int
 from xlmr.common.language_codes import PRESETS, check_codes
 
+from .extractors import EXTRACTORS
+
 DEFAULT_RUNNER = "FnApiRunner"
 
 # What --recipe sets; an explicit flag wins over its recipe.
@@ -124,8 +126,11 @@ class CorpusOptions(PipelineOptions):
                    "download_failed")
         _flag(parser, "http-retry-budget", type=seconds, default=900.0, metavar="SECONDS",
               help="http(s) inputs: most seconds spent waiting between retries of one file")
+        _flag(parser, "extractor", default="trafilatura", choices=tuple(EXTRACTORS),
+              help="main-text extractor for HTML pages: trafilatura (FineWeb's and datatrove's) or resiliparse "
+                   "(DCLM's, ~20x faster a page; docs/pipeline.md compares what each keeps)")
         _flag(parser, "extract-timeout", type=seconds, default=10.0, metavar="SECONDS",
-              help="time limit per page for trafilatura, run in a child process; "
+              help="time limit per page for the extractor, run in a child process; "
                    "0 runs it in-process without a limit")
         _flag(parser, "progress", default="on", choices=("on", "off"),
               help="local runs: files done / total, pages read, pages per second and an ETA from bytes "
@@ -133,6 +138,9 @@ class CorpusOptions(PipelineOptions):
                    "(on Dataflow the same figures are the read counters)")
         _flag(parser, "progress-interval", type=positive_seconds, default=30.0, metavar="SECONDS",
               help="seconds between progress lines when stderr is not a terminal")
+        _flag(parser, "card", default="on", choices=("on", "off"),
+              help="on: the run it waits for ends by writing the dataset card (README.md and five plots, a "
+                   "few seconds); off: not, for a run whose card is written later (xlmr-corpus report DIR)")
         _flag(parser, "engine", default="beam", choices=ENGINES,
               help="beam runs the job on Apache Beam (--runner: this machine, Dataflow, ...); spark on a "
                    "Spark cluster through pyspark (pip install 'xlmr-cc100[spark]', and a Java runtime)")

@@ -105,7 +105,8 @@ def metadata() -> dict:
         })
     return {
         "name": "xlmr-corpus",
-        "description": "CC-100-style corpus from CommonCrawl WARC/WET files: trafilatura extraction, text repair, "
+        "description": "CC-100-style corpus from CommonCrawl WARC/WET files: trafilatura or resiliparse extraction, "
+                       "text repair, "
                        "FineWeb-2's per-language quality filters, near-duplicate and paragraph deduplication, "
                        "fastText lid.176 language identification, per-language Parquet shards and statistics.",
         "parameters": parameters,

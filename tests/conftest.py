@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -15,28 +16,45 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
-from helpers import DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
+from helpers import BROKEN_RUN_FLAGS, DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
 
 
-@pytest.fixture(scope="session")
-def sample_corpus(tmp_path_factory):
-    """One run of the whole pipeline over the sample WARC and WET, with the default flags."""
-    from helpers import run_job as run
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(path)` run once for the whole test run: under xdist the test processes share one
+    directory, and the first to ask builds while the others wait on its lock, as pytest-xdist's
+    documentation recommends for session fixtures. Tests only read what is built here."""
+    from filelock import FileLock
 
-    out = tmp_path_factory.mktemp("corpus") / "out"
-    run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out)])
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each process's own
+    out, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a build that failed in another process
+            build(out)
+            done.touch()
     return out
 
 
 @pytest.fixture(scope="session")
+def sample_corpus(tmp_path_factory):
+    """One run of the whole pipeline over the sample WARC and WET, with the default flags (and the card)."""
+    from helpers import run_job as run
+
+    return _built_once(tmp_path_factory, "sample-corpus",
+                       lambda out: run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out),
+                                            "--card", "on"]))
+
+
+@pytest.fixture(scope="session")
 def sample_tokenizer(sample_corpus, tmp_path_factory):
-    """(directory, run result) of an 8,000-piece tokenizer trained on the sample corpus."""
+    """An 8,000-piece tokenizer trained on the sample corpus."""
     from xlmr.tokenizer.cli import run
 
-    out = tmp_path_factory.mktemp("tok") / "tok"
-    result = run(["--corpus", str(sample_corpus), "--output", str(out), "--vocab-size", "8000",
-                  "--sentences", "20000", "--heldout", "20"])
-    return out, result
+    return _built_once(tmp_path_factory, "sample-tokenizer", lambda out: run([
+        "--corpus", str(sample_corpus), "--output", str(out), "--vocab-size", "8000", "--sentences", "20000",
+        "--heldout", "20"]))
 
 
 @pytest.fixture(scope="session")
@@ -44,16 +62,14 @@ def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
     """OUT of a 40-step tiny-model run on the sample (final/ is the checkpoint xlmr-eval tests score)."""
     from xlmr.trainer.cli import main
 
-    out = tmp_path_factory.mktemp("train") / "out"
-    assert main(train_flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 40, "--warmup", 4,
-                            "--save-every", 10, "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8,
-                            "--eval-every", 20)) == 0
-    return out
+    def train(out):
+        assert main(train_flags(sample_corpus, sample_tokenizer, out, "--max-steps", 40, "--warmup", 4,
+                                "--save-every", 10, "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8,
+                                "--eval-every", 20)) == 0
+    return _built_once(tmp_path_factory, "trained", train)
 
 
-@pytest.fixture
-def broken_files(tmp_path):
-    """Real files cut or spoiled the ways downloads and crawls break."""
+def _write_broken_files(out: Path) -> None:
     whole = SAMPLE_WARC.read_bytes()[:300_000]  # cut inside a record
     spoiled = bytearray(whole)
     spoiled[150_000:150_050] = b"\0" * 50  # inside a gzip member in the middle
@@ -64,9 +80,24 @@ def broken_files(tmp_path):
         "not_a_warc.warc.gz": gzip.compress(b"<html>this is not a WARC file</html>\n" * 20),
         "plain_text.warc": b"hello, not a warc\n" * 20,
     }
+    out.mkdir(parents=True)
     for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
+        (out / name).write_bytes(data)
     for name in ("resiliparse_clipped.warc.gz", "resiliparse_clueweb09-ja_quirk.warc.gz",
                  "warcio_example-iana.org-chunked.warc", "warcio_example.warc.gz"):
-        shutil.copy(DATA / name, tmp_path / name)
-    return tmp_path
+        shutil.copy(DATA / name, out / name)
+
+
+@pytest.fixture(scope="session")
+def broken_files(tmp_path_factory):
+    """Real files cut or spoiled the ways downloads and crawls break."""
+    return _built_once(tmp_path_factory, "broken-files", _write_broken_files)
+
+
+@pytest.fixture(scope="session")
+def broken_corpus(broken_files, tmp_path_factory):
+    """The broken files and the sample WET through the pipeline on Beam, with BROKEN_RUN_FLAGS."""
+    from helpers import run_job as run
+
+    return _built_once(tmp_path_factory, "broken-corpus", lambda out: run([
+        "--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(out), *BROKEN_RUN_FLAGS]))

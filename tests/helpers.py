@@ -22,6 +22,14 @@ def read_corpus(output: Path):
     return rows, stats
 
 
+def without_source(rows: list[dict]) -> list[dict]:
+    """Rows without the column that names where each was read (the same input read another way)."""
+    return [{k: v for k, v in r.items() if k != "source"} for r in rows]
+
+
+BROKEN_RUN_FLAGS = ["--min-chars", "0", "--quality", "off"]  # keep the short pages of the broken files
+
+
 def train_flags(corpus, tokenizer, out, *extra) -> list[str]:
     """xlmr-train flags for a quick tiny-model run on CPU; `extra` come last and win."""
     return ["--data", str(corpus), "--tokenizer", str(tokenizer), "--output", str(out), "--model", "tiny",
@@ -85,9 +93,13 @@ def deduplicate_lists(docs, near_dup=None):
 
 def run_job(argv: list[str], **kwargs):
     """xlmr-corpus's `run` on one in-process Beam worker unless a test asks for more: the suite's test
-    processes already run side by side (pytest-xdist), so worker processes would only compete for the cores."""
+    processes already run side by side (pytest-xdist), so worker processes would only compete for the cores.
+    No dataset card unless the test asks for it (`--card on`): its plots cost seconds a run, and the card
+    is checked on the runs that keep it."""
     from xlmr.pipeline.job import run
 
     if not any(arg.startswith("--direct_num_workers") for arg in argv):
         argv = [*argv, "--direct_num_workers", "1"]
+    if "--card" not in argv:
+        argv = [*argv, "--card", "off"]
     return run(argv, **kwargs)

@@ -104,7 +104,7 @@ def card(stats: dict, alpha: float = 0.3) -> str:
 
 {totals['documents']:,} documents, {totals['paragraphs']:,} paragraphs, {totals['characters']:,} characters
 ({totals['bytes'] / 1e6:,.1f} MB of UTF-8) made by `xlmr-corpus` from {config['input_files']:,} CommonCrawl
-file(s): main text extracted with trafilatura, repaired (ftfy, table rows, e-mail and IP addresses masked) and
+file(s): main text extracted with {config['flags'].get('extractor', 'trafilatura')}, repaired (ftfy, table rows, e-mail and IP addresses masked) and
 filtered with FineWeb-2's per-language quality thresholds unless the recipe is CC-100, near-duplicate
 documents and duplicate paragraphs removed (CCNet normalisation), language identified with fastText lid.176
 (kept above the threshold). The flags below say which stages ran.

@@ -33,7 +33,7 @@ def test_without_a_gpu_the_check_says_so_and_prints_and_writes_every_column_of_t
     small CPU configuration, said at the start and at the end, instead of base at 512 tokens."""
     out = tmp_path / "check.json"
     flags = ["--warmup-steps", "1", "--workers", "1", "--head-batch", "2", "--loader-seconds", "0.5",
-             "--peak-tflops", "0.5", "--data", str(sample_corpus), "--tokenizer", str(sample_tokenizer[0]),
+             "--peak-tflops", "0.5", "--data", str(sample_corpus), "--tokenizer", str(sample_tokenizer),
              "--work-dir", str(tmp_path), "--json", str(out)]
     proc = subprocess.run(["bash", str(ROOT / "bench" / "gpu_check.sh"), *flags], capture_output=True, text=True,
                           env={**os.environ, "PYTHON": sys.executable, "CUDA_VISIBLE_DEVICES": ""}, timeout=400)
@@ -54,7 +54,7 @@ def test_without_a_gpu_the_check_says_so_and_prints_and_writes_every_column_of_t
     # compiled once, and not again over the steps: their masked counts differ, the encoder's shapes do not
     assert [r["graphs"] for r in result["rows"]] == [0, 1]
     assert result["loader"]["tokens_per_s"] > 0 and result["loader"]["vocab_size"] == len(
-        json.loads((sample_tokenizer[0] / "tokenizer.json").read_text())["model"]["vocab"])
+        json.loads((sample_tokenizer / "tokenizer.json").read_text())["model"]["vocab"])
     assert all(result["head"][h]["peak_gib"] > 0 and result["head"][h]["step_s"] > 0 for h in ("dense", "chunked"))
     for heading in ("micro-batch", "tokens/s", "MFU", "peak memory", "data wait", "workers needed"):
         assert heading in proc.stdout
@@ -149,8 +149,8 @@ def test_the_check_makes_its_inputs_from_what_the_project_ships(sample_corpus, s
     assert len(sizes) == 88 and sum(sizes.values()) > 4000
     assert sum(len(t.split("\n")) for t in [*corpus.paragraphs("de", 0)]) == sizes["de"]
 
-    original = AutoTokenizer.from_pretrained(sample_tokenizer[0])
-    gpu_check.widen(sample_tokenizer[0], tmp_path / "wide", 12_000, sample_corpus)
+    original = AutoTokenizer.from_pretrained(sample_tokenizer)
+    gpu_check.widen(sample_tokenizer, tmp_path / "wide", 12_000, sample_corpus)
     wide = AutoTokenizer.from_pretrained(tmp_path / "wide")
     assert len(wide) == 12_000 and wide.mask_token_id == 11_999 and wide.convert_ids_to_tokens(11_999) == "<mask>"
     kept = original.get_vocab()

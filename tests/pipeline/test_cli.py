@@ -61,7 +61,7 @@ def test_module_entry_point_prints_the_table(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, "-m", "xlmr.pipeline", "--input", str(SAMPLE_WET), "--output", str(out),
-         "--min-chars", "0"],
+         "--min-chars", "0", "--direct_num_workers", "1"],
         capture_output=True, text=True, check=True,
     )
     assert "records read" in result.stdout and "after language ID" in result.stdout

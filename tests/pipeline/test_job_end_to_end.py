@@ -84,25 +84,18 @@ def content(output):
 
 
 def test_same_output_with_two_workers_and_shuffled_input(tmp_path, sample_corpus):
-    forward = split_warc(SAMPLE_WARC, tmp_path / "forward", 3)
     shuffled = split_warc(SAMPLE_WARC, tmp_path / "shuffled", 4, seed=7)[::-1]
-    run_job(["--input", *map(str, forward), str(SAMPLE_WET), "--output", str(tmp_path / "one")])
     run_job(["--input", str(SAMPLE_WET), *map(str, shuffled), "--output", str(tmp_path / "two"),
              "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"])
-    expected = content(sample_corpus)
-    assert content(tmp_path / "one") == expected
-    assert content(tmp_path / "two") == expected
+    assert content(tmp_path / "two") == content(sample_corpus)
 
 
-def test_broken_inputs_are_counted_and_the_rest_kept(tmp_path, broken_files):
-    out = tmp_path / "out"
-    stats = run_job(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(out), "--min-chars", "0",
-                 "--quality", "off"])  # keep the short pages of the broken files
+def test_broken_inputs_are_counted_and_the_rest_kept(broken_corpus):
+    rows, stats = read_corpus(broken_corpus)
     c = stats["counters"]
     assert c["read:files"] == 10
     assert c["read:filtered:not_warc"] == 2 and c["read:filtered:empty_file"] == 1
     assert c["read:filtered:truncated_record"] >= 3 and c["read:resynced"] == 1
-    rows, _ = read_corpus(out)
     sources = {r["source"].rsplit("/", 1)[-1] for r in rows}
     assert {"corrupt_member.warc.gz", "resiliparse_clueweb09-ja_quirk.warc.gz", "sample.warc.wet.gz"} <= sources
     # truncated_gzip holds the same records as corrupt_member: read twice, kept once
@@ -112,7 +105,9 @@ def test_broken_inputs_are_counted_and_the_rest_kept(tmp_path, broken_files):
 def test_existing_output_is_refused_unless_overwrite(tmp_path):
     out = tmp_path / "out"
     args = ["--input", str(SAMPLE_WET), "--output", str(out), "--min-chars", "0"]
-    first = run_job(args)
+    first = run_job(args)  # --card off (helpers.run_job): the shards and stats, no card
+    assert first["config"]["flags"]["card"] == "off" and (out / "_stats.json").exists()
+    assert not (out / "README.md").exists() and not list(out.glob("*.png"))
     with pytest.raises(OutputExistsError, match="--overwrite"):
         run_job(args)
     assert run_job(args + ["--overwrite"])["totals"] == first["totals"]
@@ -126,9 +121,11 @@ def test_max_files_and_languages(tmp_path):
     assert stats["counters"]["read:passed"] == 4
 
 
-def test_shard_rows_sets_the_shard_count(tmp_path):
+def test_split_input_is_the_same_corpus_and_shard_rows_sets_the_shard_count(tmp_path, sample_corpus):
+    forward = split_warc(SAMPLE_WARC, tmp_path / "forward", 3)
     out = tmp_path / "out"
-    stats = run_job(["--input", str(SAMPLE_WARC), "--output", str(out), "--languages", "zh,es", "--shard-rows", "4"])
+    stats = run_job(["--input", *map(str, forward), str(SAMPLE_WET), "--output", str(out), "--shard-rows", "4"])
+    assert content(out) == content(sample_corpus)
     rows, _ = read_corpus(out)
     for lang, s in stats["languages"].items():
         expected = -(-s["documents"] // 4)
@@ -143,3 +140,15 @@ def test_no_document_left_still_finishes(tmp_path):
     stats = run_job(["--input", str(SAMPLE_WET), "--output", str(out), "--languages", "gsw"])
     assert stats["languages"] == {} and stats["totals"]["documents"] == 0
     assert (out / "_SUCCESS").exists() and not list(out.glob("lang=*"))
+
+
+def test_resiliparse_extracts_the_sample_and_says_so_in_the_card(tmp_path, sample_corpus):
+    out = tmp_path / "out"
+    stats = run_job(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out), "--extractor", "resiliparse",
+                     "--card", "on"])
+    baseline = read_corpus(sample_corpus)[1]
+    assert stats["config"]["flags"]["extractor"] == "resiliparse"
+    assert stats["counters"]["extract:passed"] >= baseline["counters"]["extract:passed"]  # it keeps more text
+    assert set(stats["languages"]) & set(baseline["languages"]) >= {"de", "es", "ja", "ru", "zh"}
+    assert "main text extracted with resiliparse" in (out / "README.md").read_text()
+    assert "main text extracted with trafilatura" in (sample_corpus / "README.md").read_text()

@@ -89,6 +89,7 @@ def test_template_entry_point_runs_the_sample_with_the_template_defaults(sample_
     from xlmr.pipeline.template import main
 
     out = tmp_path / "template"
-    assert main([f"--input={SAMPLE_WARC},{SAMPLE_WET}", f"--output={out}"]) == 0
+    # one in-process Beam worker, as helpers.run_job runs the other tests' jobs
+    assert main([f"--input={SAMPLE_WARC},{SAMPLE_WET}", f"--output={out}", "--direct_num_workers=1"]) == 0
     assert (out / "_SUCCESS").exists()
     assert read_corpus(out)[0] == read_corpus(sample_corpus)[0]

@@ -63,7 +63,7 @@ def test_transformers_ids_are_sentencepiece_ids_plus_one(sample_tokenizer):
     import sentencepiece as spm
     from transformers import AutoTokenizer
 
-    out, _ = sample_tokenizer
+    out = sample_tokenizer
     tok = AutoTokenizer.from_pretrained(str(out))
     sp = spm.SentencePieceProcessor(model_file=str(out / "sentencepiece.bpe.model"))
     assert (tok.convert_tokens_to_ids(["<s>", "<pad>", "</s>", "<unk>"])) == [0, 1, 2, 3]
@@ -76,7 +76,7 @@ def test_transformers_ids_are_sentencepiece_ids_plus_one(sample_tokenizer):
 
 
 def test_outputs(sample_tokenizer):
-    out, result = sample_tokenizer
+    out = sample_tokenizer
     names = {p.name for p in out.iterdir()}
     assert {"sentencepiece.bpe.model", "tokenizer.json", "tokenizer_config.json", "sampling.json",
             "fertility.json"} <= names

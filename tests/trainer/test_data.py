@@ -126,7 +126,7 @@ def test_a_share_that_tokenises_to_nothing_is_empty_not_endless(sample_corpus):
 def test_realised_language_shares_follow_alpha(sample_corpus, sample_tokenizer):
     corpus = Corpus(str(sample_corpus))
     sizes = {lang: s["paragraphs"] for lang, s in corpus.languages().items()}
-    stream = PackedStream(str(sample_corpus), str(sample_tokenizer[0]), sizes, alpha=0.3, length=16, bos=0, eos=2,
+    stream = PackedStream(str(sample_corpus), str(sample_tokenizer), sizes, alpha=0.3, length=16, bos=0, eos=2,
                           heldout=20, seed=0)
     n = 6000
     counts: dict[str, int] = {}
@@ -148,7 +148,7 @@ def test_flops_count_every_matrix_of_the_model(sample_tokenizer):
     from xlmr.trainer.flops import training_flops_per_token
     from xlmr.trainer.presets import model_config
 
-    config = model_config("tiny", AutoTokenizer.from_pretrained(sample_tokenizer[0]))
+    config = model_config("tiny", AutoTokenizer.from_pretrained(sample_tokenizer))
     model = XLMRobertaForMaskedLM(config)
     weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
     assert training_flops_per_token(config, 0, 1.0) == 6 * weights

@@ -84,9 +84,9 @@ def test_resume_repeats_the_uninterrupted_run(sample_corpus, sample_tokenizer, t
     """Two dataloader workers and a checkpoint after 3 batches: the resumed loader must start from worker 1."""
     common = ("--max-steps", 7, "--warmup", 2, "--save-every", 3, "--workers", 2)
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    assert main(_flags(sample_corpus, sample_tokenizer[0], whole, *common)) == 0
+    assert main(_flags(sample_corpus, sample_tokenizer, whole, *common)) == 0
     shutil.copytree(whole / "checkpoints" / "step-3", resumed / "checkpoints" / "step-3")
-    assert main(_flags(sample_corpus, sample_tokenizer[0], resumed, *common, "--resume")) == 0
+    assert main(_flags(sample_corpus, sample_tokenizer, resumed, *common, "--resume")) == 0
     expected = [(r["step"], r["loss"], r["grad_norm"]) for r in _records(whole)][3:]
     assert [(r["step"], r["loss"], r["grad_norm"]) for r in _records(resumed)] == expected
     a = AutoModel_weights(whole / "final")
@@ -112,10 +112,10 @@ def test_compile_matches_eager_and_resumes_exactly(sample_corpus, sample_tokeniz
     graphs = counters["stats"]["unique_graphs"]
     torch.use_deterministic_algorithms(True)
     try:
-        assert main(_flags(sample_corpus, sample_tokenizer[0], eager, *common)) == 0
-        assert main(_flags(sample_corpus, sample_tokenizer[0], whole, *common, "--compile")) == 0
+        assert main(_flags(sample_corpus, sample_tokenizer, eager, *common)) == 0
+        assert main(_flags(sample_corpus, sample_tokenizer, whole, *common, "--compile")) == 0
         shutil.copytree(whole / "checkpoints" / "step-2", resumed / "checkpoints" / "step-2")
-        assert main(_flags(sample_corpus, sample_tokenizer[0], resumed, *common, "--compile", "--resume")) == 0
+        assert main(_flags(sample_corpus, sample_tokenizer, resumed, *common, "--compile", "--resume")) == 0
     finally:
         torch.use_deterministic_algorithms(False)
     # once: not again for another number of masked positions, nor for the resumed run's new model
@@ -136,7 +136,7 @@ def AutoModel_weights(path):
 
 
 def test_refusals(trained, sample_corpus, sample_tokenizer, tmp_path, capsys):
-    tok = sample_tokenizer[0]
+    tok = sample_tokenizer
     assert main(_flags(sample_corpus, tok, trained, "--max-steps", 50, "--warmup", 4)) == 2
     assert "pass --resume" in capsys.readouterr().err
     assert main(_flags(sample_corpus, tok, trained, "--max-steps", 50, "--warmup", 4, "--resume",
@@ -165,7 +165,7 @@ def test_refusals(trained, sample_corpus, sample_tokenizer, tmp_path, capsys):
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(sample_corpus, sample_tokenizer, tmp_path, capsys):
     out = tmp_path / "nan"
     # Adam's steps are about lr in size: at 1e30 the weights overflow LayerNorm's variance on the next forward.
-    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 6, "--warmup", 0, "--lr", 1e30,
+    flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 6, "--warmup", 0, "--lr", 1e30,
                    "--save-every", 1, "--workers", 0)
     assert main(flags) == 3
     err = capsys.readouterr().err
@@ -176,7 +176,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(sample_corpus, sample
 def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
     out = tmp_path / "ddp"
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 12, "--warmup", 2, "--save-every", 6,
+    flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 12, "--warmup", 2, "--save-every", 6,
                    "--grad-accum", 2, "--workers", 1, "--eval-every", 12)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "xlmr.trainer", *flags],
@@ -198,8 +198,8 @@ def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
 def test_mixed_precision_paths_train(precision, sample_corpus, sample_tokenizer, tmp_path):
     """bf16 autocast, and fp16 with its gradient scaler (saved and restored with the checkpoint)."""
     out = tmp_path / precision
-    flags = _flags(sample_corpus, sample_tokenizer[0], out, "--max-steps", 4, "--warmup", 1, "--save-every", 2,
-                   "--workers", 0, "--precision", precision)
+    flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 4, "--warmup", 1, "--save-every", 2,
+                   "--workers", 0, "--precision", precision, "--eval-paragraphs", 4)
     assert main(flags) == 0
     shutil.rmtree(out / "checkpoints" / "step-4")
     assert main(flags + ["--resume"]) == 0  # from step-2, scaler state included

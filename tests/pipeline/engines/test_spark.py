@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
+from helpers import BROKEN_RUN_FLAGS, SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
 
 pytestmark = pytest.mark.slow
 LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1"}
@@ -45,7 +45,7 @@ def documents(output: Path):
 
 def test_spark_gives_the_beam_corpus(spark, sample_corpus, tmp_path):
     out = tmp_path / "spark"
-    spark_run([SAMPLE_WARC, SAMPLE_WET], out)
+    spark_run([SAMPLE_WARC, SAMPLE_WET], out, "--card", "on")
     beam_docs, beam_stats = documents(sample_corpus)
     spark_docs, spark_stats = documents(out)
     assert spark_docs == beam_docs and len(beam_docs) > 100
@@ -60,17 +60,6 @@ def test_spark_gives_the_beam_corpus(spark, sample_corpus, tmp_path):
 def split_sample(tmp_path_factory):
     """The sample WARC's records shuffled into 5 files: other partitions, another order."""
     return split_warc(SAMPLE_WARC, tmp_path_factory.mktemp("split"), 5, seed=7)
-
-
-def test_any_order_and_partitioning_gives_the_same_corpus(spark, sample_corpus, split_sample, tmp_path):
-    files = [*split_sample, SAMPLE_WET]
-    random.Random(3).shuffle(files)
-    spark_run(files, tmp_path / "out", "--shard-rows", "7")  # more shards: more sort partitions
-    beam_docs, beam_stats = documents(sample_corpus)
-    spark_docs, spark_stats = documents(tmp_path / "out")
-    assert spark_docs == beam_docs
-    assert {k: v["documents"] for k, v in spark_stats["languages"].items()} == \
-        {k: v["documents"] for k, v in beam_stats["languages"].items()}
 
 
 def _processes() -> list[tuple[int, int, bytes]]:
@@ -95,8 +84,10 @@ def _busy_python_workers() -> list[int]:
     return sorted({ppid for _, ppid, _ in processes if ppid in workers})
 
 
-def test_a_killed_python_worker_is_retried_without_loss_or_duplicates(spark, sample_corpus, split_sample,
-                                                                     tmp_path):
+def test_any_order_partitioning_and_a_killed_python_worker_give_the_same_corpus(spark, sample_corpus, split_sample,
+                                                                               tmp_path):
+    """The sample's records in 5 shuffled files, more shards (more sort partitions), and a Python worker
+    killed mid-task, which Spark retries: Beam's corpus, no record lost or written twice."""
     killed: list[int] = []
     done = threading.Event()
 
@@ -110,28 +101,31 @@ def test_a_killed_python_worker_is_retried_without_loss_or_duplicates(spark, sam
                     pass
             time.sleep(0.05)
 
+    files = [*split_sample, SAMPLE_WET]
+    random.Random(3).shuffle(files)
     killer = threading.Thread(target=kill_one_busy_worker, daemon=True)
     killer.start()
     try:
-        spark_run([*split_sample, SAMPLE_WET], tmp_path / "out")
+        spark_run(files, tmp_path / "out", "--shard-rows", "7")
     finally:
         done.set()
         killer.join()
     assert killed, "no busy Python worker was seen to kill"
-    beam_docs, _ = documents(sample_corpus)
+    beam_docs, beam_stats = documents(sample_corpus)
     spark_docs, stats = documents(tmp_path / "out")
     assert spark_docs == beam_docs  # the failed task's records neither lost nor written twice
+    assert {k: v["documents"] for k, v in stats["languages"].items()} == \
+        {k: v["documents"] for k, v in beam_stats["languages"].items()}
     assert stats["counters"]["read:files"] == len(split_sample) + 1  # counts of the kept attempt only
-    assert stats["counters"]["read:records"] == read_corpus(sample_corpus)[1]["counters"]["read:records"]
+    assert stats["counters"]["read:records"] == beam_stats["counters"]["read:records"]
 
 
-def test_broken_inputs_are_counted_as_with_beam(spark, broken_files, tmp_path):
-    flags = ["--min-chars", "0", "--quality", "off"]
-    beam = run_job(["--input", str(broken_files / "*"), str(SAMPLE_WET), "--output", str(tmp_path / "beam"), *flags])
-    spark_stats = spark_run([broken_files / "*", SAMPLE_WET], tmp_path / "spark", *flags)
-    assert spark_stats["counters"] == beam["counters"]
+def test_broken_inputs_are_counted_as_with_beam(spark, broken_files, broken_corpus, tmp_path):
+    spark_stats = spark_run([broken_files / "*", SAMPLE_WET], tmp_path / "spark", *BROKEN_RUN_FLAGS)
+    beam_docs, beam_stats = documents(broken_corpus)
+    assert spark_stats["counters"] == beam_stats["counters"]
     assert spark_stats["counters"]["read:filtered:not_warc"] == 2
-    assert documents(tmp_path / "spark")[0] == documents(tmp_path / "beam")[0]
+    assert documents(tmp_path / "spark")[0] == beam_docs
 
 
 def _corpus_error(capsys, *flags: str) -> str:
