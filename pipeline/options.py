@@ -128,7 +128,7 @@ class CorpusOptions(PipelineOptions):
               help="http(s) inputs: most seconds spent waiting between retries of one file")
         _flag(parser, "extractor", default="trafilatura", choices=tuple(EXTRACTORS),
               help="main-text extractor for HTML pages: trafilatura (FineWeb's and datatrove's) or resiliparse "
-                   "(DCLM's, ~20x faster a page; docs/pipeline.md compares what each keeps)")
+                   "(DCLM's, ~12x cheaper a page; docs/pipeline.md compares what each keeps)")
         _flag(parser, "extract-timeout", type=seconds, default=10.0, metavar="SECONDS",
               help="time limit per page for the extractor, run in a child process; "
                    "0 runs it in-process without a limit")

@@ -57,6 +57,16 @@ def test_stray_bytes_in_utf8_text_stay_readable():
     assert how == "fallback" and text.count("Größe") >= 49 and "Ã" not in text
 
 
+def test_declared_utf8_with_a_cut_sequence_stays_utf8():
+    """One UTF-8 sequence cut in a declared UTF-8 page: one replacement character, not the whole page
+    read in the charset that detection guesses."""
+    text = "Sprzeciw wobec ataków na fundację, zażółć gęślą jaźń. " * 40
+    page = f'<html><head><meta charset="UTF-8"></head><body><p>{text}</p></body></html>'.encode()
+    cut = page.index("ł".encode()) + 1
+    decoded, how = decode_html(page[:cut] + page[cut + 1:], "text/html")
+    assert how == "declared" and decoded.count("\ufffd") == 1 and decoded.count("gęślą jaźń") == 40
+
+
 def test_whatwg_labels():
     assert python_codec("GB2312") == "gb18030"
     assert python_codec("ISO-8859-1") == "cp1252"
