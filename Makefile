@@ -44,6 +44,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py
+	@# its pages may not be republished, so they are read from ../shared beside the checkout
+	@if [ -d ../shared/data/html ]; then $(BIN)/python bench/extraction_quality.py; \
+	else echo "bench/extraction_quality.py skipped: no ../shared/data/html (see its --html)"; fi
 	$(BIN)/python bench/bench_tokenizer.py
 	$(BIN)/python bench/bench_trainer.py
 	$(BIN)/python bench/bench_eval.py
