@@ -20,7 +20,7 @@ import charset_normalizer
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 # Labels whose WHATWG decoder is a superset with another Python name.
 _WHATWG = {
@@ -56,7 +56,7 @@ def declared_charsets(html: bytes, content_type: str) -> list[str]:
 
 def decode_html(html: bytes, content_type: str = "") -> tuple[str, str]:
     """Decode a page; returns (text, how) where `how` names the rule that decided."""
-    for bom, codec in _BOMS:
+    for bom, codec in BOMS:
         if html.startswith(bom):
             return html.decode(codec, errors="replace"), "bom"
     try:

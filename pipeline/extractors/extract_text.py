@@ -9,6 +9,7 @@ import logging
 from ..records import Document, RawRecord
 from ..stage import EXTRACT, PASSED, Count, Stage, no_count
 from . import EXTRACTORS
+from .charset import BOMS
 from .sandbox import Sandbox, SandboxTimeout
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ _FAILED = object()
 
 
 _CONTROL = bytes(b for b in range(32) if b not in b"\t\n\f\r\x1b")
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_BOM_BYTES = tuple(bom for bom, _ in BOMS)  # charset.py's byte-order marks
 
 
 def looks_binary(payload: bytes, sample: int = 4096) -> bool:
@@ -35,7 +36,7 @@ def looks_binary(payload: bytes, sample: int = 4096) -> bool:
     characters that no text has. trafilatura finds no text in such a page, resiliparse returns it as
     noise, so it is refused before either runs. UTF-16 (NUL bytes, but a BOM) is text."""
     head = payload[:sample]
-    if not head or head.startswith(_BOMS):
+    if not head or head.startswith(_BOM_BYTES):
         return False
     return len(head) - len(head.translate(None, _CONTROL)) > len(head) / 10
 
