@@ -1,13 +1,14 @@
 """The `xlmr-corpus` job, assembled once for every engine: read -> extract -> repair -> quality ->
-near-dup -> dedup paragraphs -> min length -> LID -> write.
+near-dup -> dedup paragraphs -> min length -> LID -> perplexity -> write.
 
     files ─▶ ReadRecords (URL blocklist) ─▶ ExtractText ─▶ RepairText ─▶ FilterQuality
-          ─▶ both dedups (dedup/deduplicate.py) ─▶ FilterMinChars ─▶ IdentifyLanguage
+          ─▶ both dedups (dedup/deduplicate.py) ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ ScorePerplexity
           ─▶ shards, _stats.json, _SUCCESS (writers/parquet_shards.py) ─▶ the dataset card
 
 RepairText and FilterQuality run unless `--recipe cc100` (or `--repair off`,
 `--quality off`). The quality filters see each page whole, before dedup:
-docs/pipeline.md measures why.
+docs/pipeline.md measures why. ScorePerplexity (CCNet's language-model filter) runs
+with `--lm-models`, on the text that is written, as CCNet scores after its dedup.
 
 `run(argv)` is what the console script, the tests and the Dataflow template call. It
 checks the flags and side files, lists the inputs, builds a `JobPlan` (the Stages and
@@ -32,6 +33,7 @@ from .extractors.extract_text import ExtractText
 from .filters.filter_quality import FilterQuality
 from .filters.language_id import IdentifyLanguage, LanguageOfRemoved, default_model_path
 from .filters.length_filter import FilterMinChars
+from .filters.perplexity import ScorePerplexity, check_models, load_cutoffs
 from .filters.quality_settings import Thresholds, load_thresholds
 from .formatters.text_repair import RepairText
 from .options import CorpusOptions, parse_options, runs_here
@@ -44,6 +46,7 @@ from .stage import Stage
 from .stats.report import write_report
 
 LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "ftfy", "pyicu-wheels",
+             "ufal-kenlm", "sentencepiece",
              "xlmr-cc100")
 
 
@@ -79,6 +82,9 @@ def plan_job(opts: CorpusOptions, files_: list[str], thresholds: Thresholds | No
         before.append(FilterQuality(opts.lid_model, thresholds, opts.quality))
     after = [FilterMinChars(opts.min_chars),
              IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))]
+    if opts.lm_models:
+        keep = frozenset() if opts.lm_filter == "off" else frozenset(opts.lm_filter.split(","))
+        after.append(ScorePerplexity(opts.lm_models, keep, opts.lm_cutoffs))
     return JobPlan(
         files=files_, before_dedup=before,
         near_dup=(opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None,
@@ -124,6 +130,9 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
         thresholds = load_thresholds(opts.quality_thresholds, lid176=opts.lid_model is None)
     if opts.url_blocklist:
         load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
+    if opts.lm_models:
+        check_models(opts.lm_models)  # a missing or corrupt model: fail now, not on a worker hours in
+        load_cutoffs(opts.lm_cutoffs)
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
     return expand_inputs(patterns, opts.max_files), thresholds

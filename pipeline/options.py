@@ -24,9 +24,12 @@ DEFAULT_RUNNER = "FnApiRunner"
 
 # What --recipe sets; an explicit flag wins over its recipe.
 RECIPES = {
-    "cleaned": {"near_dup": "on", "repair": "on", "quality": "filter"},
-    "cc100": {"near_dup": "off", "repair": "off", "quality": "off"},
+    "cleaned": {"near_dup": "on", "repair": "on", "quality": "filter", "lm_filter": "off"},
+    # CC-100's language-model filter: the paper does not say which of CCNet's buckets it kept;
+    # head and middle, CCNet's best 60% by perplexity, is this project's choice (docs/pipeline.md).
+    "cc100": {"near_dup": "off", "repair": "off", "quality": "off", "lm_filter": "head,middle"},
 }
+LM_BUCKETS = ("head", "middle", "tail")
 
 
 # Public: the Dataflow template maps each flag type to the regex its console checks.
@@ -54,6 +57,19 @@ def _spark_conf(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"{value!r} is not a Spark setting; expected KEY=VALUE with a spark.* key, "
                                          "e.g. spark.executor.memory=4g")
     return key, setting
+
+
+def lm_buckets(value: str) -> str:
+    """--lm-filter: off, or a comma-separated subset of head, middle and tail."""
+    if value == "off":
+        return value
+    buckets = [b.strip() for b in value.split(",") if b.strip()]
+    wrong = [b for b in buckets if b not in LM_BUCKETS]
+    if wrong or not buckets:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a set of perplexity buckets; expected off or a comma-separated subset of "
+            f"{', '.join(LM_BUCKETS)}, e.g. head,middle")
+    return ",".join(b for b in LM_BUCKETS if b in buckets)
 
 
 def _flag(parser, name: str, **kwargs) -> None:
@@ -85,7 +101,8 @@ class CorpusOptions(PipelineOptions):
               help="drop documents shorter than N characters after paragraph dedup; CCNet uses 300")
         _flag(parser, "recipe", default="cleaned", choices=tuple(RECIPES),
               help="cleaned: near-dup on, text repair on, quality filter; cc100: the XLM-R "
-                   "paper's recipe exactly (near-dup, repair and quality off). Explicit flags override it")
+                   "paper's recipe (near-dup, repair and quality off; with --lm-models, CCNet's perplexity filter keeping "
+                   "head and middle). Explicit flags override it")
         _flag(parser, "near-dup", default=None, choices=("on", "off"),
               help="remove near-duplicate documents by MinHash LSH before paragraph dedup "
                    "(default: from --recipe, on for cleaned)")
@@ -115,6 +132,18 @@ class CorpusOptions(PipelineOptions):
         _flag(parser, "languages", nargs="+", default=[], metavar="CODE",
               help="keep only these languages: codes (space- or comma-separated) or presets "
                    f"({', '.join(sorted(PRESETS))}); default: every language")
+        _flag(parser, "lm-models", default=None, metavar="DIR",
+              help="CCNet's language models, local, gs:// or s3://: <lang>.sp.model and <lang>.arpa.bin (or .arpa) "
+                   "per language; each document of a language with a model gets CCNet's perplexity and "
+                   "head/middle/tail bucket (perplexity and lm_bucket columns). Default: none, both null")
+        _flag(parser, "lm-filter", type=lm_buckets, default=None, metavar="BUCKETS",
+              help="with --lm-models: keep only documents in these buckets, e.g. head,middle; off keeps all "
+                   "(measure only). A language without a model, or without CCNet's cutoffs, is kept "
+                   "(default: from --recipe, head,middle for cc100, off for cleaned)")
+        _flag(parser, "lm-cutoffs", default=None, metavar="FILE",
+              help="per-language perplexity percentiles in CCNet's cutoff.csv layout (a row per percentile 0-100, "
+                   "a column per language), local, gs:// or s3://: head is below the 30th, middle below the 60th; "
+                   "for models of your own (default: CCNet's, shipped, 48 languages)")
         _flag(parser, "shard-rows", type=positive_int, default=20000, metavar="N",
               help="documents per Parquet shard, on average")
         _flag(parser, "max-html-bytes", type=positive_int, default=2 * 1024 * 1024, metavar="N",
@@ -202,10 +231,13 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
         parser.error("--output DIR is required")
     if not known.input and not known.crawl:
         parser.error("nothing to read: give --input PATTERN [PATTERN ...] and/or --crawl CC-MAIN-YYYY-WW")
+    if known.lm_filter not in (None, "off") and not known.lm_models:
+        parser.error(f"--lm-filter {known.lm_filter} needs --lm-models DIR (CCNet's <lang>.sp.model and "
+                     "<lang>.arpa.bin files); without models there is no perplexity to filter on")
     problem = check_codes(known.languages, lid176=known.lid_model is None)
     if problem:
         parser.error(problem)
-    # An explicit --near-dup/--repair/--quality wins over its recipe.
+    # An explicit --near-dup/--repair/--quality/--lm-filter wins over its recipe.
     overrides = {dest: value for dest, value in RECIPES[known.recipe].items() if getattr(known, dest) is None}
     if known.engine == "spark":
         return PipelineOptions(argv, **overrides)  # Beam's runner flags do not apply

@@ -44,7 +44,8 @@ class Document:
     set by language identification; `quality` (every signal the quality filters
     measured, and `lang`, the language whose thresholds were applied) and
     `quality_drops` (the checks it failed, kept only under `--quality tag`) by
-    the quality stage; `pii_spans` by text repair.
+    the quality stage; `pii_spans` by text repair; `perplexity` and `lm_bucket` by
+    the language-model stage (None without models for the language).
     """
 
     id: str
@@ -58,6 +59,8 @@ class Document:
     quality: dict | None = dataclasses.field(default=None, hash=False)
     quality_drops: tuple[str, ...] = ()
     pii_spans: int = 0
+    perplexity: float | None = None
+    lm_bucket: str | None = None
 
     @property
     def n_paragraphs(self) -> int:

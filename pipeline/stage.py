@@ -16,7 +16,8 @@ from typing import Callable, NamedTuple
 Count = Callable[..., None]
 
 # The stages' counter namespaces, in the job's order.
-READ, EXTRACT, REPAIR, QUALITY, DEDUP, LENGTH, LID = "read", "extract", "repair", "quality", "dedup", "length", "lid"
+READ, EXTRACT, REPAIR, QUALITY, DEDUP, LENGTH, LID, LM = (
+    "read", "extract", "repair", "quality", "dedup", "length", "lid", "lm")
 PASSED = "passed"
 
 

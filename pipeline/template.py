@@ -36,6 +36,7 @@ TYPE_PATTERNS = {
     options.probability: r"(0|0?\.[0-9]+)",
     options.seconds: _SECONDS,
     options.positive_seconds: _SECONDS,
+    options.lm_buckets: r"(off|(head|middle|tail)(,(head|middle|tail))*)",
 }
 # Flags that take any string: on Dataflow, files are on GCS (inputs may be http too).
 _GCS = r"gs://.+"
@@ -46,6 +47,8 @@ STRING_PATTERNS = {
     "quality_thresholds": _GCS,
     "url_blocklist": _GCS,
     "lid_model": _GCS,
+    "lm_models": _GCS,
+    "lm_cutoffs": _GCS,
     "languages": r"[a-z0-9_-]+",
 }
 

@@ -103,3 +103,56 @@ def run_job(argv: list[str], **kwargs):
     if "--card" not in argv:
         argv = [*argv, "--card", "off"]
     return run(argv, **kwargs)
+
+
+def write_arpa(sentences: list[list[str]], path: Path, discount: float = 0.5) -> None:
+    """A bigram ARPA model of `sentences` (lists of tokens), interpolated absolute discounting: a small
+    real KenLM model for tests (kenlm reads ARPA as it is; PyPI's kenlm cannot train, having no lmplz).
+    p(w | u) = max(c(u w) - D, 0) / c(u) + D * N1+(u .) / c(u) * p(w), p(w) = c(w) / N over the tokens
+    and </s>; each context's backoff weight is D * N1+(u .) / c(u)."""
+    import collections
+    import math
+
+    unigrams, bigrams = collections.Counter(), collections.Counter()
+    for tokens in sentences:
+        padded = ["<s>", *tokens, "</s>"]
+        unigrams.update(padded[1:])
+        bigrams.update(zip(padded, padded[1:]))
+    total = sum(unigrams.values())
+    contexts = collections.Counter(u for u, _ in bigrams.elements())
+    followers = collections.Counter(u for u, _ in bigrams)
+    unigram_p = {w: c / total for w, c in unigrams.items()}
+    unk_p = min(unigram_p.values()) / 2
+
+    def backoff(u):
+        return discount * followers[u] / contexts[u] if contexts[u] else 1.0
+
+    lines = ["\\data\\", f"ngram 1={len(unigrams) + 2}", f"ngram 2={len(bigrams)}", "", "\\1-grams:",
+             f"{math.log10(unk_p):.6f}\t<unk>\t0", f"-99\t<s>\t{math.log10(backoff('<s>')):.6f}"]
+    for w in sorted(unigrams):
+        lines.append(f"{math.log10(unigram_p[w]):.6f}\t{w}" + ("" if w == "</s>" else f"\t{math.log10(backoff(w)):.6f}"))
+    lines += ["", "\\2-grams:"]
+    for (u, w), c in sorted(bigrams.items()):
+        p = (c - discount) / contexts[u] + backoff(u) * unigram_p[w]
+        lines.append(f"{math.log10(p):.6f}\t{u} {w}")
+    lines += ["", "\\end\\", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_lm_models(texts: dict[str, list[str]], out: Path, vocab_size: int = 300) -> Path:
+    """CCNet's layout for each language of `texts`: <lang>.sp.model, a SentencePiece model trained on them,
+    and <lang>.arpa, a bigram model of their pieces after CCNet's normalisation (write_arpa)."""
+    import sentencepiece
+
+    from xlmr.pipeline.filters.perplexity import normalize_for_lm
+
+    out.mkdir(parents=True, exist_ok=True)
+    for lang, docs in texts.items():
+        lines = [normalize_for_lm(line) for doc in docs for line in doc.split("\n") if line.strip()]
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_prefix=str(out / f"{lang}.sp"), vocab_size=vocab_size,
+            model_type="unigram", character_coverage=1.0, hard_vocab_limit=False, minloglevel=2)
+        (out / f"{lang}.sp.vocab").unlink()
+        sp = sentencepiece.SentencePieceProcessor(model_file=str(out / f"{lang}.sp.model"))
+        write_arpa([sp.encode_as_pieces(normalize_for_lm(doc)) for doc in docs], out / f"{lang}.arpa")
+    return out

@@ -16,8 +16,15 @@ from __future__ import annotations
 import hashlib
 import re
 
-# cc_net/text_normalizer.py UNICODE_PUNCT keys: the characters it deletes for dedup.
-UNICODE_PUNCT = "，。、„”“«»１」「《》´∶：？！（）；–—．～’…━〈〉【】％►"
+# cc_net/text_normalizer.py UNICODE_PUNCT: what its language-model normalisation replaces each
+# character by (filters/perplexity.py); dedup deletes the same characters instead.
+UNICODE_PUNCT_ASCII = {
+    "，": ",", "。": ".", "、": ",", "„": '"', "”": '"', "“": '"', "«": '"', "»": '"', "１": '"', "」": '"',
+    "「": '"', "《": '"', "》": '"', "´": "'", "∶": ":", "：": ":", "？": "?", "！": "!", "（": "(", "）": ")",
+    "；": ";", "–": "-", "—": " - ", "．": ". ", "～": "~", "’": "'", "…": "...", "━": "-", "〈": "<", "〉": ">",
+    "【": "[", "】": "]", "％": "%", "►": "-",
+}
+UNICODE_PUNCT = "".join(UNICODE_PUNCT_ASCII)
 CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x20), *range(0x7F, 0xA0)]))
 
 _DIGIT_RE = re.compile(r"\d")

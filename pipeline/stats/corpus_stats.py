@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from ..dedup.rules import DUPLICATE_RECORD_ID, NEAR_DUPLICATE
 from ..filters.filter_quality import ENTERED, FILTERED, LANGUAGE_TALLY_PREFIX, TAGGED, parse_language_tally
+from ..filters.perplexity import LANGUAGE_TALLY_PREFIX as LM_TALLY_PREFIX
+from ..filters.perplexity import NO_MODEL, buckets_by_language
 from ..readers.warc import RECORDS
 from ..records import Document
-from ..stage import DEDUP, EXTRACT, LENGTH, LID, PASSED, QUALITY, READ, REPAIR, counter_name
+from ..stage import DEDUP, EXTRACT, LENGTH, LID, LM, PASSED, QUALITY, READ, REPAIR, counter_name
 
 FIELDS = ("documents", "paragraphs", "characters", "bytes", "pii_spans")
 QUALITY_ROW = "after quality filters"  # the funnel's row the quality checks are listed under
@@ -28,7 +30,8 @@ def build_stats(
 ) -> dict:
     """The content of `_stats.json`."""
     quality = quality_by_language({k: v for k, v in counters.items() if k.startswith(LANGUAGE_TALLY_PREFIX)})
-    counters = {k: v for k, v in counters.items() if not k.startswith(LANGUAGE_TALLY_PREFIX)}
+    perplexity = buckets_by_language({k: v for k, v in counters.items() if k.startswith(LM_TALLY_PREFIX)})
+    counters = {k: v for k, v in counters.items() if not k.startswith((LANGUAGE_TALLY_PREFIX, LM_TALLY_PREFIX))}
     languages = {
         lang: {**dict(zip(FIELDS, totals)), "shards": shards.get(lang, 0)}
         for lang, totals in sorted(lang_totals.items(), key=lambda kv: (-kv[1][2], kv[0]))
@@ -45,6 +48,9 @@ def build_stats(
         # per language the quality thresholds were chosen for: what entered, what each check removed
         # (or tagged), each document under the first check it failed
         "quality": quality,
+        # per language, the documents the language-model stage put in each bucket (before --lm-filter),
+        # or passed unscored for want of a model; empty without --lm-models
+        "perplexity_buckets": perplexity,
         "config": config,
     }
 
@@ -90,6 +96,8 @@ def funnel(counters: dict[str, int]) -> list[tuple[str, int]]:
         return counters.get(counter_name(namespace, name), 0)
 
     before_dedup = c(EXTRACT)
+    # the language-model stage (only with --lm-models): scored and kept, or passed without a model
+    scored = [counters[n] for n in (counter_name(LM, PASSED), counter_name(LM, f"{PASSED}:{NO_MODEL}")) if n in counters]
     optional = []
     for label, namespace in (("after text repair", REPAIR), (QUALITY_ROW, QUALITY)):
         if counter_name(namespace, PASSED) in counters:
@@ -104,6 +112,7 @@ def funnel(counters: dict[str, int]) -> list[tuple[str, int]]:
         ("after paragraph dedup", c(DEDUP)),
         ("after min length", c(LENGTH)),
         ("after language ID", c(LID)),
+        *([("after perplexity filter", sum(scored))] if scored else []),
     ]
 
 

@@ -55,6 +55,11 @@ SCHEMA = pa.schema(
                    "whose thresholds were applied; null under --quality off"}),
         pa.field("quality_drops", pa.list_(pa.string()), metadata={
             "doc": "checks the document failed (only --quality tag keeps such documents); null under --quality off"}),
+        pa.field("perplexity", pa.float32(), metadata={
+            "doc": "CCNet's perplexity under the language's KenLM model (--lm-models); null without a model"}),
+        pa.field("lm_bucket", pa.string(), metadata={
+            "doc": "head, middle or tail by CCNet's per-language cutoffs, all for a language without cutoffs; "
+                   "null without a model"}),
     ]
 )
 
@@ -82,6 +87,8 @@ def to_row(doc: Document) -> dict:
         "source": doc.source,
         "quality": doc.quality,
         "quality_drops": None if doc.quality is None else list(doc.quality_drops),
+        "perplexity": doc.perplexity,
+        "lm_bucket": doc.lm_bucket,
     }
 
 
