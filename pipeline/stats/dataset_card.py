@@ -72,6 +72,23 @@ def _quality_section(stats: dict) -> str:
             f"\n\nPer language the thresholds were chosen for:\n\n{chr(10).join(languages)}")
 
 
+def _perplexity_section(stats: dict) -> str:
+    """Per language: documents in each of CCNet's buckets (before --lm-filter), or passed for want of a model."""
+    buckets = stats.get("perplexity_buckets") or {}
+    flags = stats["config"]["flags"]
+    if not flags.get("lm_models"):
+        return ("The language-model stage was off for this run (no `--lm-models`): no perplexity, so not CC-100's "
+                "filter in full (docs/pipeline.md says where CCNet's models come from).")
+    kept = flags.get("lm_filter") or "off"
+    names = ("head", "middle", "tail", "all", "no_model")
+    table = ["| language | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    table += [f"| {lang} | " + " | ".join(f"{b.get(n, 0):,}" for n in names) + " |" for lang, b in buckets.items()]
+    return (f"CCNet's perplexity under each language's 5-gram KenLM model (`perplexity` column) and its bucket by "
+            f"per-language percentiles (`lm_bucket`: head below the 30th, middle below the 60th, else tail; all "
+            f"where the language has no cutoffs; no_model: passed unscored). Kept: "
+            f"{'every bucket' if kept == 'off' else kept} (`--lm-filter`).\n\n{chr(10).join(table)}")
+
+
 def _yaml_header(stats: dict) -> str:
     langs = list(stats["languages"])
     lines = ["---", f"pretty_name: xlmr-corpus output ({_recipe(stats)} recipe)", "language:"]
@@ -125,6 +142,10 @@ upsampling = share at α = {alpha:g} / share at α = 1 (above 1: the language's 
 
 {_quality_section(stats)}
 
+## Language-model filter (perplexity)
+
+{_perplexity_section(stats)}
+
 ## Plots
 
 {plots}
@@ -151,11 +172,13 @@ SELECT lang, count(*) FROM read_parquet('DIR/{shard_glob()}', hive_partitioning 
 Columns: id (WARC-Record-ID), url, date, text (paragraphs joined by newlines), lang, lang_score,
 n_paragraphs, n_paragraphs_extracted, n_chars, source, quality (a struct of every signal the quality filters
 measured, and the language whose thresholds applied), quality_drops (the checks failed; non-empty only under
-`--quality tag`). To re-filter with stricter values, e.g.:
+`--quality tag`), perplexity and lm_bucket (null without a language model). To re-filter with stricter
+values, e.g.:
 
 ```sql
 SELECT * FROM read_parquet('DIR/{shard_glob()}', hive_partitioning = true)
 WHERE quality.dup_line_frac < 0.1 AND quality.line_punct_frac > 0.3;
+-- or by perplexity: WHERE lm_bucket = 'head'
 ```
 
 ## Licence

@@ -133,6 +133,7 @@ def test_the_cc100_recipe_with_models_scores_filters_and_reports(models, sample_
 
     from helpers import SAMPLE_WARC, run_job
     from xlmr.pipeline.stats.corpus_stats import format_funnel
+    from xlmr.pipeline.stats.dataset_card import card
 
     found = find_models(str(models))
     rows_before, _ = read_corpus(sample_corpus)
@@ -164,3 +165,7 @@ def test_the_cc100_recipe_with_models_scores_filters_and_reports(models, sample_
     assert counters["lid:passed"] == sum(sum(b.values()) for b in buckets.values()) == len(rows) + buckets["de"]["tail"]
     assert f"after perplexity filter {len(rows)}" in " ".join(format_funnel(stats).split())
     assert json.loads((out / "_stats.json").read_text())["perplexity_buckets"] == buckets
+    de = buckets["de"]
+    text = card(stats)
+    assert f"| de | {de['head']} | {de['middle']} | {de['tail']} | 0 | 0 |" in text and "Kept: head,middle" in text
+    assert "The language-model stage was off" in card({**stats, "config": {**stats["config"], "flags": {}}})
