@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from xlmr.common.argtypes import HelpFormatter, UsageError
+from xlmr.common.argtypes import HelpFormatter, UsageError, non_negative_int
 from xlmr.common.corpus_layout import CARD_FILE, PLOT_FILES, STATS_FILE, shard_glob
 from xlmr.common.corpus_reader import CorpusError
 from xlmr.common.files import join
@@ -27,6 +28,7 @@ and the dataset card DIR/README.md with its PNG plots.
 Examples:
   xlmr-corpus --input sample/sample.warc.gz --output out/corpus
   xlmr-corpus report out/corpus        # rewrite the card (e.g. after a Dataflow run)
+  xlmr-corpus lm download --languages de fr --output lm   # CCNet's models for --lm-models lm
 """
 
 
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
+    if argv[:2] == ["lm", "download"]:
+        return lm_download_main(argv[2:])
     if "-h" in argv or "--help" in argv:
         help_parser().print_help()
         return 0
@@ -79,6 +83,32 @@ def report_main(argv: list[str]) -> int:
         print(f"xlmr-corpus report: error: {exc}", file=sys.stderr)
         return 2
     print(f"card: {path}")
+    return 0
+
+
+def lm_download_main(argv: list[str]) -> int:
+    from .filters.lm_download import CCNET_MODELS, ccnet_languages, download
+    from .readers.http_reader import DownloadFailed, RetryPolicy
+
+    parser = argparse.ArgumentParser(
+        prog="xlmr-corpus lm download", formatter_class=HelpFormatter,
+        description="Fetch CCNet's language models (<lang>.sp.model, <lang>.arpa.bin) into DIR for --lm-models: "
+                    "resumed where an earlier run stopped, each file checked to load before it takes its name.")
+    parser.add_argument("--languages", nargs="+", required=True, metavar="CODE",
+                        help=f"languages to fetch, or all (CCNet's: {' '.join(ccnet_languages())})")
+    parser.add_argument("--output", required=True, type=Path, metavar="DIR", help="local directory to fill")
+    parser.add_argument("--base-url", default=CCNET_MODELS, metavar="URL",
+                        help="where the files are: URL/<lang>.sp.model and URL/<lang>.arpa.bin (a mirror)")
+    parser.add_argument("--http-retries", type=non_negative_int, default=10, metavar="N",
+                        help="failures in a row retried with back-off, resuming by Range, before giving up")
+    args = parser.parse_args(argv)
+    languages = ccnet_languages() if args.languages == ["all"] else [c for a in args.languages for c in a.split(",")]
+    try:
+        download(languages, args.output, args.base_url, RetryPolicy(max_retries=args.http_retries))
+    except (UsageError, DownloadFailed) as exc:
+        print(f"xlmr-corpus lm download: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"models: {args.output} (xlmr-corpus --lm-models {args.output})")
     return 0
 
 

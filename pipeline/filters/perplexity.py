@@ -143,21 +143,31 @@ def find_models(directory: str) -> dict[str, ModelFiles]:
     return {lang: ModelFiles(sps[lang], lms[lang]) for lang in sorted(sps)}
 
 
+def check_lm_file(path: str) -> None:
+    """Raises UsageError unless `path` starts as KenLM's binary format or an ARPA file does."""
+    head = _read(path, 64)
+    if not (head.startswith(_KENLM_BINARY) or head.lstrip().startswith(b"\\data\\")):
+        raise UsageError(f"{path}: not a KenLM model (expected KenLM's binary format or an ARPA file "
+                         f"starting with \\data\\); it starts with {head[:20]!r}")
+
+
+def check_sp_file(path: str) -> None:
+    """Raises UsageError unless `path` is a SentencePiece model that loads."""
+    import sentencepiece
+
+    try:
+        sentencepiece.SentencePieceProcessor().LoadFromSerializedProto(_read(path))
+    except Exception as exc:  # sentencepiece raises bare RuntimeErrors on a bad proto
+        raise UsageError(f"{path}: not a SentencePiece model ({exc})") from None
+
+
 def check_models(directory: str) -> dict[str, ModelFiles]:
     """`find_models`, and each file checked to be what its name says before a job starts: KenLM's
     binary header or an ARPA file's, a SentencePiece model that loads. Raises UsageError naming the file."""
-    import sentencepiece
-
     models = find_models(directory)
     for model in models.values():
-        head = _read(model.lm, 64)
-        if not (head.startswith(_KENLM_BINARY) or head.lstrip().startswith(b"\\data\\")):
-            raise UsageError(f"{model.lm}: not a KenLM model (expected KenLM's binary format or an ARPA file "
-                             f"starting with \\data\\); it starts with {head[:20]!r}")
-        try:
-            sentencepiece.SentencePieceProcessor().LoadFromSerializedProto(_read(model.sp))
-        except Exception as exc:  # sentencepiece raises bare RuntimeErrors on a bad proto
-            raise UsageError(f"{model.sp}: not a SentencePiece model ({exc})") from None
+        check_lm_file(model.lm)
+        check_sp_file(model.sp)
     return models
 
 

@@ -49,11 +49,12 @@ class RetryingHttpReader(io.RawIOBase):
     """A read-only, forward-only binary stream over one URL."""
 
     def __init__(self, url: str, policy: RetryPolicy = RetryPolicy(), sleep=time.sleep,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, start: int = 0):
+        """`start`: the byte to begin at (a download resumed from a partial file asks for the rest)."""
         self.url, self.policy, self._sleep = url, policy, sleep
         self._rng = rng or random.Random()
         self._response = None
-        self._position = 0
+        self._position = start
         self._length: int | None = None  # total size, once a response has told it
         self._failures = 0
         self._waited = 0.0
