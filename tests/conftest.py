@@ -58,6 +58,18 @@ def sample_tokenizer(sample_corpus, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def lm_models(sample_corpus, tmp_path_factory):
+    """CCNet's layout for de and es, small and real: SentencePiece trained on the sample corpus's text of
+    each, and a bigram ARPA model of its pieces (helpers.write_lm_models)."""
+    from helpers import read_corpus, write_lm_models
+
+    def build(out):
+        rows, _ = read_corpus(sample_corpus)
+        write_lm_models({lang: [r["text"] for r in rows if r["lang"] == lang] for lang in ("de", "es")}, out)
+    return _built_once(tmp_path_factory, "lm-models", build)
+
+
+@pytest.fixture(scope="session")
 def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
     """OUT of a 40-step tiny-model run on the sample (final/ is the checkpoint xlmr-eval tests score)."""
     from xlmr.trainer.cli import main

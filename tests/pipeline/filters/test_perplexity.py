@@ -10,7 +10,7 @@ import kenlm
 import pytest
 import sentencepiece
 
-from helpers import read_corpus, write_lm_models
+from helpers import read_corpus
 from xlmr.common.argtypes import UsageError
 from xlmr.pipeline.filters.perplexity import (ModelFiles, bucket, buckets_by_language, check_models, find_models,
                                               load_cutoffs, load_models, normalize_for_lm, perplexity, score)
@@ -27,9 +27,9 @@ def corpus_texts(sample_corpus):
     return texts
 
 
-@pytest.fixture(scope="module")
-def models(corpus_texts, tmp_path_factory):
-    return write_lm_models({lang: corpus_texts[lang] for lang in ("de", "es")}, tmp_path_factory.mktemp("lm"))
+@pytest.fixture
+def models(lm_models):
+    return lm_models
 
 
 def test_normalisation_is_ccnets():
