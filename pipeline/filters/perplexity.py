@@ -27,6 +27,7 @@ import csv
 import dataclasses
 import functools
 import io
+import math
 import re
 import threading
 import unicodedata
@@ -42,6 +43,11 @@ from ..stage import LM, PASSED, Count, Stage, counter_name, no_count
 BUCKETS = ("head", "middle", "tail")
 NO_CUTOFFS = "all"  # CCNet's bucket for a language without cutoffs
 NO_MODEL = "no_model"
+# A language's perplexities are counted in log-spaced bins (40 a decade: 6% wide), tallies like the
+# buckets, so _stats.json's quantiles come through the same combiners at any corpus size.
+BINS_PER_DECADE = 40
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+_BIN = "bin"
 _LANGUAGE = "lang:"
 LANGUAGE_TALLY_PREFIX = counter_name(LM, _LANGUAGE)  # lm:lang:<code>:<bucket>, documents
 HEAD_PERCENTILE, TAIL_PERCENTILE = 30, 60  # CCNet's PerplexityBucket defaults
@@ -98,13 +104,37 @@ def load_cutoffs(path: str | None = None) -> dict[str, tuple[float, float]]:
                          f"percentiles 0-100 and a column of perplexities per language ({exc!r})") from None
 
 
-def buckets_by_language(tallies: dict[str, int]) -> dict[str, dict[str, int]]:
-    """The stage's per-language tallies (full counter names) -> {code: {bucket or no_model: documents}}."""
-    out: dict[str, dict[str, int]] = {}
+def buckets_by_language(tallies: dict[str, int]) -> dict[str, dict]:
+    """The stage's per-language tallies (full counter names) -> {code: {bucket or no_model: documents,
+    and "quantiles": {"p10": perplexity, ...} of the scored ones (from the bins, to within 6%)}}."""
+    out: dict[str, dict] = {}
+    bins: dict[str, dict[int, int]] = {}
     for name, n in tallies.items():
         lang, named = name[len(LANGUAGE_TALLY_PREFIX):].rsplit(":", 1)
-        out.setdefault(lang, {})[named] = out.get(lang, {}).get(named, 0) + n
-    return dict(sorted(out.items(), key=lambda kv: -sum(kv[1].values())))
+        if named.startswith(_BIN):
+            bins.setdefault(lang, {})[int(named[len(_BIN):])] = n
+        else:
+            out.setdefault(lang, {})[named] = n
+    for lang, counts in bins.items():
+        out[lang]["quantiles"] = _quantiles(counts)
+    return dict(sorted(out.items(), key=lambda kv: -sum(v for v in kv[1].values() if isinstance(v, int))))
+
+
+def _bin(value: float) -> int:
+    return math.floor(math.log10(max(value, 1.0)) * BINS_PER_DECADE)
+
+
+def _quantiles(counts: dict[int, int]) -> dict[str, float]:
+    """Each quantile as the geometric middle of the bin it falls in."""
+    total, ordered, out = sum(counts.values()), sorted(counts.items()), {}
+    for q in QUANTILES:
+        rank, seen = q * total, 0
+        for index, n in ordered:
+            seen += n
+            if seen >= rank:
+                out[f"p{round(q * 100)}"] = round(10 ** ((index + 0.5) / BINS_PER_DECADE), 1)
+                break
+    return out
 
 
 def bucket(value: float, cutoffs: tuple[float, float] | None) -> str:
@@ -206,6 +236,7 @@ def score(doc: Document, models: dict[str, ModelFiles], cutoffs: dict[str, tuple
     value = perplexity(doc.text, *load_models(models[doc.lang]))
     named = bucket(value, cutoffs.get(doc.lang))
     tally(f"{_LANGUAGE}{doc.lang}:{named}")
+    tally(f"{_LANGUAGE}{doc.lang}:{_BIN}{_bin(value)}")
     if keep and named != NO_CUTOFFS and named not in keep:
         count(f"filtered:{named}")
         return None

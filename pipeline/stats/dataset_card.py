@@ -81,11 +81,15 @@ def _perplexity_section(stats: dict) -> str:
                 "filter in full (docs/pipeline.md says where CCNet's models come from).")
     kept = flags.get("lm_filter") or "off"
     names = ("head", "middle", "tail", "all", "no_model")
-    table = ["| language | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    table += [f"| {lang} | " + " | ".join(f"{b.get(n, 0):,}" for n in names) + " |" for lang, b in buckets.items()]
+    table = ["| language | " + " | ".join(names) + " | perplexity p10 / p50 / p90 |", "|---|" + "---:|" * 6]
+    for lang, b in buckets.items():
+        q = b.get("quantiles")
+        spread = f"{q['p10']:,} / {q['p50']:,} / {q['p90']:,}" if q else "–"
+        table.append(f"| {lang} | " + " | ".join(f"{b.get(n, 0):,}" for n in names) + f" | {spread} |")
     return (f"CCNet's perplexity under each language's 5-gram KenLM model (`perplexity` column) and its bucket by "
             f"per-language percentiles (`lm_bucket`: head below the 30th, middle below the 60th, else tail; all "
-            f"where the language has no cutoffs; no_model: passed unscored). Kept: "
+            f"where the language has no cutoffs; no_model: passed unscored; quantiles of the scored documents, to "
+            f"within 6%). Kept: "
             f"{'every bucket' if kept == 'off' else kept} (`--lm-filter`).\n\n{chr(10).join(table)}")
 
 

@@ -83,8 +83,12 @@ def test_the_stage_scores_keeps_its_buckets_and_passes_languages_without_a_model
     assert all(d.perplexity is None for d in kept if d.lang == "fr")
     assert counts["filtered:tail"] == 2 and counts["passed"] == 10 and counts["passed:no_model"] == 6
     tallies = {f"lm:{k}": v for k, v in counts.items() if k.startswith("lang:")}
-    assert buckets_by_language(tallies) == {"de": {"head": 2, "middle": 2, "tail": 2}, "es": {"all": 6},
-                                           "fr": {"no_model": 6}}
+    by_language = buckets_by_language(tallies)
+    quantiles = by_language["de"].pop("quantiles")
+    assert set(by_language["es"].pop("quantiles")) == {"p10", "p25", "p50", "p75", "p90"}
+    assert by_language == {"de": {"head": 2, "middle": 2, "tail": 2}, "es": {"all": 6}, "fr": {"no_model": 6}}
+    # the median of six is the third value, within its bin's 6%
+    assert quantiles["p50"] == pytest.approx(values[2], rel=0.03) and quantiles["p10"] <= quantiles["p90"]
     assert load_models(found["de"]) == (sp, lm)  # once a process
 
 
@@ -156,16 +160,19 @@ def test_the_cc100_recipe_with_models_scores_filters_and_reports(models, sample_
             assert row["perplexity"] is None and row["lm_bucket"] is None
     buckets = stats["perplexity_buckets"]
     kept_de = [row["lm_bucket"] for row in rows if row["lang"] == "de"]
-    assert buckets["de"] == {"head": kept_de.count("head"), "middle": kept_de.count("middle"),
-                             "tail": buckets["de"]["tail"]} and min(buckets["de"].values()) > 0
-    assert set(buckets["es"]) == {"all"} and set(buckets) == {row["lang"] for row in rows} | {"de"}
+    de = {k: v for k, v in buckets["de"].items() if k != "quantiles"}
+    assert de == {"head": kept_de.count("head"), "middle": kept_de.count("middle"), "tail": de["tail"]}
+    assert min(de.values()) > 0 and set(buckets["de"]["quantiles"]) == {"p10", "p25", "p50", "p75", "p90"}
+    assert buckets["de"]["quantiles"]["p10"] < head < tail < buckets["de"]["quantiles"]["p90"]
+    assert set(buckets["es"]) == {"all", "quantiles"} and set(buckets) == {row["lang"] for row in rows} | {"de"}
     assert all(set(b) == {"no_model"} for lang, b in buckets.items() if lang not in found)
     counters = stats["counters"]
-    assert counters["lm:filtered:tail"] == buckets["de"]["tail"] > 0
-    assert counters["lid:passed"] == sum(sum(b.values()) for b in buckets.values()) == len(rows) + buckets["de"]["tail"]
+    assert counters["lm:filtered:tail"] == de["tail"] > 0
+    documents = sum(v for b in buckets.values() for k, v in b.items() if k != "quantiles")
+    assert counters["lid:passed"] == documents == len(rows) + de["tail"]
     assert f"after perplexity filter {len(rows)}" in " ".join(format_funnel(stats).split())
     assert json.loads((out / "_stats.json").read_text())["perplexity_buckets"] == buckets
-    de = buckets["de"]
     text = card(stats)
-    assert f"| de | {de['head']} | {de['middle']} | {de['tail']} | 0 | 0 |" in text and "Kept: head,middle" in text
+    assert f"| de | {de['head']} | {de['middle']} | {de['tail']} | 0 | 0 | {buckets['de']['quantiles']['p10']:,}" in text
+    assert "Kept: head,middle" in text
     assert "The language-model stage was off" in card({**stats, "config": {**stats["config"], "flags": {}}})
