@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from xlmr.common.argtypes import HelpFormatter, UsageError, non_negative_int
+from xlmr.common.argtypes import HelpFormatter, UsageError, non_negative_int, positive_int
 from xlmr.common.corpus_layout import CARD_FILE, PLOT_FILES, STATS_FILE, shard_glob
 from xlmr.common.corpus_reader import CorpusError
 from xlmr.common.files import join
@@ -29,6 +29,7 @@ Examples:
   xlmr-corpus --input sample/sample.warc.gz --output out/corpus
   xlmr-corpus report out/corpus        # rewrite the card (e.g. after a Dataflow run)
   xlmr-corpus lm download --languages de fr --output lm   # CCNet's models for --lm-models lm
+  xlmr-corpus lm train --language sw --text sw-wiki.txt --output lm   # one of your own (needs KenLM's lmplz)
 """
 
 
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(argv[1:])
     if argv[:2] == ["lm", "download"]:
         return lm_download_main(argv[2:])
+    if argv[:2] == ["lm", "train"]:
+        return lm_train_main(argv[2:])
+    if argv[:1] == ["lm"]:
+        print("usage: xlmr-corpus lm download|train ... (--help after either says more)", file=sys.stderr)
+        return 2
     if "-h" in argv or "--help" in argv:
         help_parser().print_help()
         return 0
@@ -109,6 +115,32 @@ def lm_download_main(argv: list[str]) -> int:
         print(f"xlmr-corpus lm download: error: {exc}", file=sys.stderr)
         return 2
     print(f"models: {args.output} (xlmr-corpus --lm-models {args.output})")
+    return 0
+
+
+def lm_train_main(argv: list[str]) -> int:
+    from .filters.lm_train import train
+
+    parser = argparse.ArgumentParser(
+        prog="xlmr-corpus lm train", formatter_class=HelpFormatter,
+        description="Train a language model in CCNet's layout, as CCNet trained its own: SentencePiece, then "
+                    "KenLM's lmplz and build_binary (built from KenLM's sources, on PATH).")
+    parser.add_argument("--language", required=True, metavar="CODE", help="the language code the files are named by")
+    parser.add_argument("--text", nargs="+", required=True, type=Path, metavar="FILE",
+                        help="UTF-8 text, a paragraph a line (CCNet used the language's Wikipedia)")
+    parser.add_argument("--output", required=True, type=Path, metavar="DIR",
+                        help="where <lang>.sp.model and <lang>.arpa.bin go (a --lm-models directory)")
+    parser.add_argument("--vocab-size", type=positive_int, default=65_536, metavar="N",
+                        help="SentencePiece pieces (CCNet's: 65,536)")
+    parser.add_argument("--order", type=positive_int, default=5, metavar="N", help="n-gram order (CCNet's: 5)")
+    parser.add_argument("--max-lines", type=positive_int, default=1_000_000, metavar="N",
+                        help="lines of --text to train on at most")
+    args = parser.parse_args(argv)
+    try:
+        train(args.language, args.text, args.output, args.vocab_size, args.order, args.max_lines)
+    except UsageError as exc:
+        print(f"xlmr-corpus lm train: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

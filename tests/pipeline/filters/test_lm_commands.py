@@ -1,5 +1,6 @@
 """`xlmr-corpus lm download` against a real HTTP server on loopback (never the internet): files whole after
-cut connections, resumed from an interrupted run's .part, checked to load before they take their names."""
+cut connections, resumed from an interrupted run's .part, checked to load before they take their names.
+`xlmr-corpus lm train` without KenLM's training programs (as everywhere PyPI's packages are all there is)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ def test_a_file_that_is_not_a_model_never_takes_its_name(published, tmp_path, ca
 def test_a_language_ccnet_has_no_model_for_is_refused_before_any_request(tmp_path, capsys):
     assert main(["lm", "download", "--languages", "de", "sw", "--output", str(tmp_path)]) == 2
     assert "--languages sw: CCNet published no model for it; it has af ar" in capsys.readouterr().err
+
+
+def test_lm_train_says_exactly_what_is_missing(tmp_path, monkeypatch, capsys):
+    """PyPI's KenLM packages carry no lmplz or build_binary: without them on PATH, the command names both
+    and how to build them, before reading any text."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with neither program
+    assert main(["lm", "train", "--language", "sw", "--text", str(tmp_path / "none.txt"),
+                 "--output", str(tmp_path / "lm")]) == 2
+    err = capsys.readouterr().err
+    assert "needs KenLM's lmplz and build_binary on PATH, which are not there" in err
+    assert "cmake -S kenlm -B kenlm/build" in err and not (tmp_path / "lm").exists()
+    assert main(["lm"]) == 2 and "xlmr-corpus lm download|train" in capsys.readouterr().err
