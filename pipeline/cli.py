@@ -77,29 +77,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subcommand(name: str, description: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog=f"xlmr-corpus {name}", description=description, formatter_class=HelpFormatter)
+
+
+def _errors_reported(name: str, errors: tuple, work) -> int:
+    """work(); an expected error is printed as the command's one-line error, with exit status 2."""
+    try:
+        work()
+    except errors as exc:
+        print(f"xlmr-corpus {name}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def report_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="xlmr-corpus report",
-        description="(Re)write the dataset card DIR/README.md and its plots from an xlmr-corpus output.")
+    parser = _subcommand("report", "(Re)write the dataset card DIR/README.md and its plots from an xlmr-corpus output.")
     parser.add_argument("output", metavar="DIR", help="an xlmr-corpus output, local or gs://")
     args = parser.parse_args(argv)
-    try:
-        path = write_report(args.output)
-    except CorpusError as exc:
-        print(f"xlmr-corpus report: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"card: {path}")
-    return 0
+    return _errors_reported("report", (CorpusError,), lambda: print(f"card: {write_report(args.output)}"))
 
 
 def lm_download_main(argv: list[str]) -> int:
     from .filters.lm_download import CCNET_MODELS, ccnet_languages, download
     from .readers.http_reader import DownloadFailed, RetryPolicy
 
-    parser = argparse.ArgumentParser(
-        prog="xlmr-corpus lm download", formatter_class=HelpFormatter,
-        description="Fetch CCNet's language models (<lang>.sp.model, <lang>.arpa.bin) into DIR for --lm-models: "
-                    "resumed where an earlier run stopped, each file checked to load before it takes its name.")
+    parser = _subcommand("lm download", "Fetch CCNet's language models (<lang>.sp.model, <lang>.arpa.bin) into DIR "
+                         "for --lm-models: resumed where an earlier run stopped, each file checked to load before "
+                         "it takes its name.")
     parser.add_argument("--languages", nargs="+", required=True, metavar="CODE",
                         help=f"languages to fetch, or all (CCNet's: {' '.join(ccnet_languages())})")
     parser.add_argument("--output", required=True, type=Path, metavar="DIR", help="local directory to fill")
@@ -109,22 +114,18 @@ def lm_download_main(argv: list[str]) -> int:
                         help="failures in a row retried with back-off, resuming by Range, before giving up")
     args = parser.parse_args(argv)
     languages = ccnet_languages() if args.languages == ["all"] else [c for a in args.languages for c in a.split(",")]
-    try:
+
+    def work():
         download(languages, args.output, args.base_url, RetryPolicy(max_retries=args.http_retries))
-    except (UsageError, DownloadFailed) as exc:
-        print(f"xlmr-corpus lm download: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"models: {args.output} (xlmr-corpus --lm-models {args.output})")
-    return 0
+        print(f"models: {args.output} (xlmr-corpus --lm-models {args.output})")
+    return _errors_reported("lm download", (UsageError, DownloadFailed), work)
 
 
 def lm_train_main(argv: list[str]) -> int:
     from .filters.lm_train import train
 
-    parser = argparse.ArgumentParser(
-        prog="xlmr-corpus lm train", formatter_class=HelpFormatter,
-        description="Train a language model in CCNet's layout, as CCNet trained its own: SentencePiece, then "
-                    "KenLM's lmplz and build_binary (built from KenLM's sources, on PATH).")
+    parser = _subcommand("lm train", "Train a language model in CCNet's layout, as CCNet trained its own: "
+                         "SentencePiece, then KenLM's lmplz and build_binary (built from KenLM's sources, on PATH).")
     parser.add_argument("--language", required=True, metavar="CODE", help="the language code the files are named by")
     parser.add_argument("--text", nargs="+", required=True, type=Path, metavar="FILE",
                         help="UTF-8 text, a paragraph a line (CCNet used the language's Wikipedia)")
@@ -136,12 +137,8 @@ def lm_train_main(argv: list[str]) -> int:
     parser.add_argument("--max-lines", type=positive_int, default=1_000_000, metavar="N",
                         help="lines of --text to train on at most")
     args = parser.parse_args(argv)
-    try:
-        train(args.language, args.text, args.output, args.vocab_size, args.order, args.max_lines)
-    except UsageError as exc:
-        print(f"xlmr-corpus lm train: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return _errors_reported("lm train", (UsageError,), lambda: train(
+        args.language, args.text, args.output, args.vocab_size, args.order, args.max_lines))
 
 
 if __name__ == "__main__":
