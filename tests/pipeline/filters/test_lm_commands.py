@@ -30,7 +30,7 @@ def _download(server, out, *extra):
 
 def test_download_survives_cut_connections_and_resumes_an_interrupted_run(published, tmp_path, capsys):
     with FlakyServer(published) as server:
-        server.plans["de.arpa.bin"] = ["cut", 503, "cut"]
+        server.plans["de.arpa.bin"] = ["cut", "cut"]
         assert _download(server, tmp_path / "lm") == 0
         assert all((tmp_path / "lm" / name).read_bytes() == path.read_bytes() for name, path in published.items())
         assert set(check_models(str(tmp_path / "lm"))) == {"de"}
