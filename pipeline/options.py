@@ -19,6 +19,7 @@ from xlmr.common.argtypes import checked, non_negative_int, positive_int
 from xlmr.common.language_codes import PRESETS, check_codes
 
 from .extractors import EXTRACTORS
+from .filters.perplexity import BUCKETS
 
 DEFAULT_RUNNER = "FnApiRunner"
 
@@ -29,7 +30,6 @@ RECIPES = {
     # head and middle, CCNet's best 60% by perplexity, is this project's choice (docs/pipeline.md).
     "cc100": {"near_dup": "off", "repair": "off", "quality": "off", "lm_filter": "head,middle"},
 }
-LM_BUCKETS = ("head", "middle", "tail")
 
 
 # Public: the Dataflow template maps each flag type to the regex its console checks.
@@ -64,12 +64,12 @@ def lm_buckets(value: str) -> str:
     if value == "off":
         return value
     buckets = [b.strip() for b in value.split(",") if b.strip()]
-    wrong = [b for b in buckets if b not in LM_BUCKETS]
+    wrong = [b for b in buckets if b not in BUCKETS]
     if wrong or not buckets:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a set of perplexity buckets; expected off or a comma-separated subset of "
-            f"{', '.join(LM_BUCKETS)}, e.g. head,middle")
-    return ",".join(b for b in LM_BUCKETS if b in buckets)
+            f"{', '.join(BUCKETS)}, e.g. head,middle")
+    return ",".join(b for b in BUCKETS if b in buckets)
 
 
 def _flag(parser, name: str, **kwargs) -> None:

@@ -20,6 +20,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from xlmr.common import argtypes
 
 from . import options
+from .filters.perplexity import BUCKETS
 from .job import run
 
 # A template always runs on Dataflow: the Spark engine's flags are not offered.
@@ -29,6 +30,7 @@ REQUIRED = ("output",)
 # What the Dataflow console checks before launching, as one value's pattern (a list flag
 # takes them comma-separated); the flags' own types check the rest.
 _SECONDS = r"[0-9]+(\.[0-9]+)?"
+_BUCKET = "|".join(BUCKETS)
 TYPE_PATTERNS = {
     argtypes.positive_int: r"[1-9][0-9]*",
     argtypes.non_negative_int: r"[0-9]+",
@@ -36,7 +38,7 @@ TYPE_PATTERNS = {
     options.probability: r"(0|0?\.[0-9]+)",
     options.seconds: _SECONDS,
     options.positive_seconds: _SECONDS,
-    options.lm_buckets: r"(off|(head|middle|tail)(,(head|middle|tail))*)",
+    options.lm_buckets: rf"(off|({_BUCKET})(,({_BUCKET}))*)",
 }
 # Flags that take any string: on Dataflow, files are on GCS (inputs may be http too).
 _GCS = r"gs://.+"

@@ -14,6 +14,7 @@ from xlmr.common.alpha_sampling import sampling_probabilities
 from xlmr.common.corpus_layout import (DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT, QUALITY_PLOT,
                                        shard_glob)
 
+from ..filters.perplexity import BUCKETS, NO_CUTOFFS, NO_MODEL
 from .corpus_stats import funnel
 
 PLOTS = {
@@ -80,7 +81,7 @@ def _perplexity_section(stats: dict) -> str:
         return ("The language-model stage was off for this run (no `--lm-models`): no perplexity, so not CC-100's "
                 "filter in full (docs/pipeline.md says where CCNet's models come from).")
     kept = flags.get("lm_filter") or "off"
-    names = ("head", "middle", "tail", "all", "no_model")
+    names = (*BUCKETS, NO_CUTOFFS, NO_MODEL)
     table = ["| language | " + " | ".join(names) + " | perplexity p10 / p50 / p90 |", "|---|" + "---:|" * 6]
     for lang, b in buckets.items():
         q = b.get("quantiles")
