@@ -9,8 +9,8 @@ what `perplexity` below reproduces:
    together and the document is scored as one line (what CCNet's code does, whatever its
    per-line loop suggests).
 2. The language's SentencePiece model splits it into pieces, joined by spaces.
-3. Each line is scored by KenLM with sentence boundaries (log10), and counts its pieces + 1
-   (the end of sentence); perplexity = 10 ** (-sum(log10) / sum(length)), one decimal.
+3. KenLM scores that line with sentence boundaries (log10), whose length is its pieces + 1
+   (the end of sentence); perplexity = 10 ** (-log10 / length), one decimal.
 4. Bucket: below the 30th percentile's perplexity of the language's documents is `head`,
    below the 60th `middle`, else `tail` (pipeline/data/ccnet_cutoff.csv, 48 languages); a
    language with a model but no cutoffs is `all`, as in CCNet.
@@ -61,8 +61,9 @@ _DIGIT_RE = re.compile(r"\d")
 def _table() -> dict[int, str | None]:
     """One str.translate table for CCNet's three character steps after NFD: combining marks (Unicode
     category Mn) deleted, its punctuation replaced, control characters deleted. The sets are disjoint
-    and none holds a digit, so one pass equals CCNet's three (and digits can go first); built once a
-    process (~0.3 s), it runs in C: 4x faster than a Python loop over a page's characters."""
+    and none holds a digit, so one pass equals CCNet's three (and digits can go first). Built once a
+    process (~0.3 s); on the sample's pages normalisation then takes 0.84 ms against 0.98 with a Python
+    loop over the characters."""
     table: dict[int, str | None] = {cp: None for cp in range(0x110000) if unicodedata.category(chr(cp)) == "Mn"}
     table.update({ord(c): ascii_ for c, ascii_ in UNICODE_PUNCT_ASCII.items()})
     table.update({ord(c): None for c in CONTROL_CHARS})
@@ -78,13 +79,11 @@ def normalize_for_lm(text: str) -> str:
 
 
 def perplexity(text: str, sp, lm) -> float:
-    """The document's perplexity as CCNet computes it, with a SentencePieceProcessor and a kenlm.Model."""
-    pieces = " ".join(sp.encode_as_pieces(normalize_for_lm(text)))
-    log10, length = 0.0, 0
-    for line in pieces.split("\n"):
-        log10 += lm.score(line)  # bos and eos on, as CCNet's DocLM
-        length += len(line.split()) + 1
-    return round(10.0 ** (-log10 / length), 1)
+    """The document's perplexity as CCNet computes it, with a SentencePieceProcessor and a kenlm.Model.
+    Normalisation leaves no "\n", so CCNet's loop over the lines is one line: the whole document."""
+    line = " ".join(sp.encode_as_pieces(normalize_for_lm(text)))
+    # bos and eos on, as CCNet's DocLM; the length counts the end of sentence
+    return round(10.0 ** (-lm.score(line) / (len(line.split()) + 1)), 1)
 
 
 def load_cutoffs(path: str | None = None) -> dict[str, tuple[float, float]]:
