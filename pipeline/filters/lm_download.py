@@ -59,10 +59,12 @@ def download(languages: list[str], output: Path, base_url: str = CCNET_MODELS,
              policy: RetryPolicy = RetryPolicy(), log=print) -> dict[str, str]:
     """Each language's two files into `output`: {file name: have | fetched | resumed from byte N}. A file
     that arrives whole but does not load is removed and named in a UsageError (a rerun fetches it anew)."""
-    unknown = sorted(set(languages) - set(ccnet_languages()))
+    published = ccnet_languages()
+    unknown = sorted(set(languages) - set(published))
     if unknown and base_url == CCNET_MODELS:
         raise UsageError(f"--languages {' '.join(unknown)}: CCNet published no model for it; it has "
-                         f"{' '.join(ccnet_languages())} (docs/pipeline.md says how to train one)")
+                         f"{' '.join(published)} (docs/pipeline.md says how to train one)")
+    base_url = base_url.rstrip("/")
     output.mkdir(parents=True, exist_ok=True)
     done = {}
     for lang in languages:
@@ -73,12 +75,12 @@ def download(languages: list[str], output: Path, base_url: str = CCNET_MODELS,
                 done[name] = "have"
             else:
                 part = target.with_name(name + ".part")
-                start = _fetch(f"{base_url.rstrip('/')}/{name}", part, policy)
+                start = _fetch(f"{base_url}/{name}", part, policy)
                 try:
                     check(part)
                 except UsageError as exc:
                     part.unlink()
-                    raise UsageError(f"{base_url.rstrip('/')}/{name}: the file fetched is not a model; removed. "
+                    raise UsageError(f"{base_url}/{name}: the file fetched is not a model; removed. "
                                      f"{exc}") from None
                 os.replace(part, target)
                 done[name] = f"resumed from byte {start:,}" if start else "fetched"

@@ -11,6 +11,7 @@ language's documents with the result (docs/pipeline.md).
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +32,13 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
+def _normalized_lines(texts: list[Path]):
+    """The non-empty lines of `texts`, normalised as CCNet normalises, read only as far as they are taken."""
+    for path in texts:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            yield from filter(None, map(normalize_for_lm, f))
+
+
 def train(language: str, texts: list[Path], output: Path, vocab_size: int = 65_536, order: int = 5,
           max_lines: int = 1_000_000, log=print) -> Path:
     """`<language>.sp.model` and `<language>.arpa.bin` in `output` from `texts` (UTF-8, a paragraph a line)."""
@@ -40,10 +48,7 @@ def train(language: str, texts: list[Path], output: Path, vocab_size: int = 65_5
     if missing:
         raise UsageError(f"xlmr-corpus lm train needs KenLM's {' and '.join(missing)} on PATH, which "
                          f"{'is' if len(missing) == 1 else 'are'} not there: {BUILD_KENLM}")
-    lines = []
-    for path in texts:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            lines += [n for line in f if (n := normalize_for_lm(line))][: max_lines - len(lines)]
+    lines = list(itertools.islice(_normalized_lines(texts), max_lines))
     if not lines:
         raise UsageError(f"--text {' '.join(map(str, texts))}: no text to train on")
     output.mkdir(parents=True, exist_ok=True)
