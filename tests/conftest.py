@@ -16,7 +16,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
-from helpers import BROKEN_RUN_FLAGS, DATA, SAMPLE_WARC, SAMPLE_WET, train_flags
+from helpers import BROKEN_RUN_FLAGS, DATA, SAMPLE_WARC, SAMPLE_WET, split_warc, train_flags
 
 
 def _built_once(tmp_path_factory, name: str, build) -> Path:
@@ -45,6 +45,22 @@ def sample_corpus(tmp_path_factory):
     return _built_once(tmp_path_factory, "sample-corpus",
                        lambda out: run(["--input", str(SAMPLE_WARC), str(SAMPLE_WET), "--output", str(out),
                                             "--card", "on"]))
+
+
+@pytest.fixture(scope="session")
+def quarter_warc(tmp_path_factory) -> Path:
+    """A quarter of the sample WARC's records (every fourth): for tests of how a job reads, runs and writes,
+    whose point is the same corpus by another route, not the sample's every page."""
+    return _built_once(tmp_path_factory, "quarter", lambda out: split_warc(SAMPLE_WARC, out, 4)) / "part-0.warc.gz"
+
+
+@pytest.fixture(scope="session")
+def quarter_corpus(quarter_warc, tmp_path_factory):
+    """The default job over the quarter WARC and the sample WET: what the other routes must equal."""
+    from helpers import run_job as run
+
+    return _built_once(tmp_path_factory, "quarter-corpus",
+                       lambda out: run(["--input", str(quarter_warc), str(SAMPLE_WET), "--output", str(out)]))
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_tokenizer_and_trainer_on_gcs_with_resume(gcs, gcs_corpus, tmp_path, cap
     assert {"sentencepiece.bpe.model", "tokenizer.json", "sampling.json", "fertility.json"} <= _names(gcs, "tok/")
     train = ["--data", gcs_corpus, "--tokenizer", f"{b}/tok", "--output", f"{b}/model", "--model", "tiny",
              "--seq-len", 64, "--batch-size", 4, "--workers", 1, "--warmup", 1, "--save-every", 2,
-             "--keep-checkpoints", 2, "--eval-every", 0, "--eval-paragraphs", 20, "--log-every", 1]
+             "--keep-checkpoints", 2, "--eval-every", 0, "--eval-paragraphs", 2, "--log-every", 1]
     _run(trainer, *train, "--max-steps", 4)
     capsys.readouterr()
     _run(trainer, *train, "--max-steps", 6, "--resume")

@@ -84,10 +84,14 @@ def content(output):
 
 
 def test_same_output_with_two_workers_and_shuffled_input(tmp_path, sample_corpus):
+    """The whole sample: it holds a near-duplicate pair and pages that share paragraphs, and which page
+    keeps each must not depend on the order of files or workers."""
     shuffled = split_warc(SAMPLE_WARC, tmp_path / "shuffled", 4, seed=7)[::-1]
     run_job(["--input", str(SAMPLE_WET), *map(str, shuffled), "--output", str(tmp_path / "two"),
              "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"])
     assert content(tmp_path / "two") == content(sample_corpus)
+    counters = read_corpus(sample_corpus)[1]["counters"]
+    assert counters["dedup:filtered:duplicate_paragraph"] and counters["dedup:filtered:near_duplicate"]
 
 
 def test_broken_inputs_are_counted_and_the_rest_kept(broken_corpus):
@@ -121,11 +125,11 @@ def test_max_files_and_languages(tmp_path):
     assert stats["counters"]["read:passed"] == 4
 
 
-def test_split_input_is_the_same_corpus_and_shard_rows_sets_the_shard_count(tmp_path, sample_corpus):
-    forward = split_warc(SAMPLE_WARC, tmp_path / "forward", 3)
+def test_split_input_is_the_same_corpus_and_shard_rows_sets_the_shard_count(tmp_path, quarter_warc, quarter_corpus):
+    forward = split_warc(quarter_warc, tmp_path / "forward", 3)
     out = tmp_path / "out"
     stats = run_job(["--input", *map(str, forward), str(SAMPLE_WET), "--output", str(out), "--shard-rows", "4"])
-    assert content(out) == content(sample_corpus)
+    assert content(out) == content(quarter_corpus)
     rows, _ = read_corpus(out)
     for lang, s in stats["languages"].items():
         expected = -(-s["documents"] // 4)

@@ -11,7 +11,7 @@ import pytest
 from xlmr.pipeline.options import corpus_flags, parse_options
 from xlmr.pipeline.template import SPARK_ONLY, metadata, parameter_regex, regexes, template_flags, to_flags
 
-from helpers import ROOT, SAMPLE_WARC, SAMPLE_WET, read_corpus
+from helpers import ROOT, SAMPLE_WET, read_corpus
 
 TEMPLATES = ROOT / "dataflow_templates"
 # A launch the template accepts; input and crawl can stand in for each other.
@@ -85,11 +85,11 @@ def test_template_values_become_flags():
 
 
 @pytest.mark.slow
-def test_template_entry_point_runs_the_sample_with_the_template_defaults(sample_corpus, tmp_path):
+def test_template_entry_point_runs_the_sample_with_the_template_defaults(quarter_warc, quarter_corpus, tmp_path):
     from xlmr.pipeline.template import main
 
     out = tmp_path / "template"
     # one in-process Beam worker, as helpers.run_job runs the other tests' jobs
-    assert main([f"--input={SAMPLE_WARC},{SAMPLE_WET}", f"--output={out}", "--direct_num_workers=1"]) == 0
+    assert main([f"--input={quarter_warc},{SAMPLE_WET}", f"--output={out}", "--direct_num_workers=1"]) == 0
     assert (out / "_SUCCESS").exists()
-    assert read_corpus(out)[0] == read_corpus(sample_corpus)[0]
+    assert read_corpus(out)[0] == read_corpus(quarter_corpus)[0]

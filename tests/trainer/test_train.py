@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 def _flags(corpus, tokenizer, out, *extra):
-    return train_flags(corpus, tokenizer, out, "--batch-size", 4, "--eval-every", 0, *extra)
+    """No held-out evaluation unless a test asks for one: the `trained` fixture's tests check it."""
+    return train_flags(corpus, tokenizer, out, "--batch-size", 4, "--eval-every", 0, "--eval-paragraphs", 0, *extra)
 
 
 def _records(out, event="train"):
@@ -107,7 +108,7 @@ def test_compile_matches_eager_and_resumes_exactly(sample_corpus, sample_tokeniz
     from torch._dynamo.utils import counters
 
     monkeypatch.setattr(torch._inductor.config, "fallback_random", True)
-    common = ("--max-steps", 4, "--warmup", 1, "--save-every", 2, "--workers", 0, "--eval-paragraphs", 0)
+    common = ("--max-steps", 4, "--warmup", 1, "--save-every", 2, "--workers", 0)
     eager, whole, resumed = tmp_path / "eager", tmp_path / "whole", tmp_path / "resumed"
     graphs = counters["stats"]["unique_graphs"]
     torch.use_deterministic_algorithms(True)
@@ -176,8 +177,8 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(sample_corpus, sample
 def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
     out = tmp_path / "ddp"
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 12, "--warmup", 2, "--save-every", 6,
-                   "--grad-accum", 2, "--workers", 1, "--eval-every", 12)
+    flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 6, "--warmup", 2, "--save-every", 6,
+                   "--grad-accum", 2, "--workers", 1, "--eval-every", 6, "--eval-paragraphs", 2)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "xlmr.trainer", *flags],
                           capture_output=True, text=True, env=env, timeout=300)
@@ -186,9 +187,9 @@ def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
     assert start[0]["world"] == 2
     records = _records(out)
     # global batch = 4 sequences x 2 micro-batches x 2 ranks; the ranks' gradient norms agreed at every step
-    assert records[-1]["tokens"] == 12 * 4 * 2 * 2 * 64
+    assert records[-1]["tokens"] == 6 * 4 * 2 * 2 * 64
     assert records[-1]["loss"] < records[0]["loss"]
-    step = out / "checkpoints" / "step-12"
+    step = out / "checkpoints" / "step-6"
     readers = [set(json.loads((step / f"rank-{r}.json").read_text())["readers"]) for r in (0, 1)]
     assert readers == [{"0"}, {"1"}]
     assert _records(out, "eval")[-1]["eval"]
@@ -199,7 +200,7 @@ def test_mixed_precision_paths_train(precision, sample_corpus, sample_tokenizer,
     """bf16 autocast, and fp16 with its gradient scaler (saved and restored with the checkpoint)."""
     out = tmp_path / precision
     flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 4, "--warmup", 1, "--save-every", 2,
-                   "--workers", 0, "--precision", precision, "--eval-paragraphs", 4)
+                   "--workers", 0, "--precision", precision, "--eval-paragraphs", 2)
     assert main(flags) == 0
     shutil.rmtree(out / "checkpoints" / "step-4")
     assert main(flags + ["--resume"]) == 0  # from step-2, scaler state included

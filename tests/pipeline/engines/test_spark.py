@@ -71,9 +71,9 @@ def test_spark_gives_the_beam_corpus(spark, sample_corpus, lm_models, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def split_sample(tmp_path_factory):
-    """The sample WARC's records shuffled into 5 files: other partitions, another order."""
-    return split_warc(SAMPLE_WARC, tmp_path_factory.mktemp("split"), 5, seed=7)
+def split_quarter(quarter_warc, tmp_path_factory):
+    """A quarter of the sample WARC's records shuffled into 5 files: other partitions, another order."""
+    return split_warc(quarter_warc, tmp_path_factory.mktemp("split"), 5, seed=7)
 
 
 def _processes() -> list[tuple[int, int, bytes]]:
@@ -98,9 +98,9 @@ def _busy_python_workers() -> list[int]:
     return sorted({ppid for _, ppid, _ in processes if ppid in workers})
 
 
-def test_any_order_partitioning_and_a_killed_python_worker_give_the_same_corpus(spark, sample_corpus, split_sample,
-                                                                               tmp_path):
-    """The sample's records in 5 shuffled files, more shards (more sort partitions), and a Python worker
+def test_any_order_partitioning_and_a_killed_python_worker_give_the_same_corpus(spark, quarter_corpus,
+                                                                               split_quarter, tmp_path):
+    """A quarter of the sample's records in 5 shuffled files, more shards (more sort partitions), and a Python worker
     killed mid-task, which Spark retries: Beam's corpus, no record lost or written twice."""
     killed: list[int] = []
     done = threading.Event()
@@ -115,7 +115,7 @@ def test_any_order_partitioning_and_a_killed_python_worker_give_the_same_corpus(
                     pass
             time.sleep(0.05)
 
-    files = [*split_sample, SAMPLE_WET]
+    files = [*split_quarter, SAMPLE_WET]
     random.Random(3).shuffle(files)
     killer = threading.Thread(target=kill_one_busy_worker, daemon=True)
     killer.start()
@@ -125,12 +125,12 @@ def test_any_order_partitioning_and_a_killed_python_worker_give_the_same_corpus(
         done.set()
         killer.join()
     assert killed, "no busy Python worker was seen to kill"
-    beam_docs, beam_stats = documents(sample_corpus)
+    beam_docs, beam_stats = documents(quarter_corpus)
     spark_docs, stats = documents(tmp_path / "out")
     assert spark_docs == beam_docs  # the failed task's records neither lost nor written twice
     assert {k: v["documents"] for k, v in stats["languages"].items()} == \
         {k: v["documents"] for k, v in beam_stats["languages"].items()}
-    assert stats["counters"]["read:files"] == len(split_sample) + 1  # counts of the kept attempt only
+    assert stats["counters"]["read:files"] == len(split_quarter) + 1  # counts of the kept attempt only
     assert stats["counters"]["read:records"] == beam_stats["counters"]["read:records"]
 
 
