@@ -316,7 +316,7 @@ def bare_loop(extractor: str, files: list[str], same_work: bool) -> dict:
                 text = repair_text(text)[0]
                 lang, _ = identifier.predict(text)
                 settings = thresholds.for_language(lang)
-                kept += settings is None or not assess(text, settings, words.split)[1]
+                kept += settings is None or not assess(text, settings, words.split, lang)[1]
     return {"docs": docs, "texts": texts, "kept": kept}
 
 

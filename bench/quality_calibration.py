@@ -51,7 +51,7 @@ def main() -> None:
             continue
         fails, sums = collections.Counter(), collections.Counter()
         for doc in docs:
-            signals, failed = assess(doc, settings, words.split)
+            signals, failed = assess(doc, settings, words.split, lang)
             fails.update(set(failed))
             sums.update({k: v for k, v in signals.items()})
         for check, n in fails.most_common():

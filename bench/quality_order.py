@@ -52,7 +52,7 @@ def main() -> None:
     after, dropped = {}, collections.Counter()
     for doc_id, r in rows(work / "unfiltered").items():
         settings = thresholds.for_language(r["lang"])
-        failed = assess(r["text"], settings, words.split)[1] if settings else []
+        failed = assess(r["text"], settings, words.split, r["lang"])[1] if settings else []
         if failed:
             dropped[failed[0]] += 1
         else:

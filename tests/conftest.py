@@ -48,6 +48,28 @@ def sample_corpus(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sample_pages(tmp_path_factory) -> list[tuple[str, str]]:
+    """(url, text) of each sample WARC page trafilatura keeps, as the extraction stage gives it."""
+    import json
+
+    from xlmr.pipeline.extractors.trafilatura import html_to_text
+    from xlmr.pipeline.readers.warc import read_records
+
+    def extract(out: Path):
+        pages = []
+        with open(SAMPLE_WARC, "rb") as f:
+            for record in read_records(f, "sample", 2_000_000):
+                text, _ = html_to_text(record.payload, record.content_type, record.url)
+                if text:
+                    pages.append((record.url, text))
+        out.mkdir()
+        (out / "pages.json").write_text(json.dumps(pages, ensure_ascii=False))
+
+    return [tuple(page) for page in json.loads(
+        (_built_once(tmp_path_factory, "sample-pages", extract) / "pages.json").read_text())]
+
+
+@pytest.fixture(scope="session")
 def quarter_warc(tmp_path_factory) -> Path:
     """A quarter of the sample WARC's records (every fourth): for tests of how a job reads, runs and writes,
     whose point is the same corpus by another route, not the sample's every page."""

@@ -60,7 +60,7 @@ class FilterQuality(Stage):
             yield dataclasses.replace(doc, lang=lang, lang_score=score)
             return
         try:
-            signals, failed = assess(doc.text, settings, self._words.split)
+            signals, failed = assess(doc.text, settings, self._words.split, lang)
         except Exception as exc:  # a filter that raises on some text costs that text only
             self.count("filtered:filter_error")
             log.warning("%s: quality filters failed, %s: %s", doc.url, type(exc).__name__, exc)

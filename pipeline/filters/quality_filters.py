@@ -222,7 +222,8 @@ def failures(signals: dict[str, float | int], s: LanguageSettings) -> list[str]:
     return failed
 
 
-def assess(text: str, settings: LanguageSettings, split_words) -> tuple[dict[str, float | int], list[str]]:
-    """(signals, failed checks) of `text` under one language's settings."""
-    signals = measure(text, split_words(text), settings.stopwords)
+def assess(text: str, settings: LanguageSettings, split_words, lang: str | None = None
+           ) -> tuple[dict[str, float | int], list[str]]:
+    """(signals, failed checks) of `text` under one language's settings; `split_words(text, lang)` gives its words."""
+    signals = measure(text, split_words(text, lang), settings.stopwords)
     return signals, failures(signals, settings)

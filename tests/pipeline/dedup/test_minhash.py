@@ -7,11 +7,9 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from helpers import SAMPLE_WARC, deduplicate_lists
+from helpers import deduplicate_lists
 from xlmr.pipeline.dedup.minhash import (SCHEME, SEED, Signer, candidate_probability, lsh_params, permutations,
                                          shingle_hashes)
-from xlmr.pipeline.extractors.trafilatura import html_to_text
-from xlmr.pipeline.readers.warc import read_records
 from xlmr.pipeline.records import Document
 
 RATES = (0.02, 0.05, 0.10, 0.30)
@@ -19,15 +17,13 @@ MONTHS = "January February March April May June July August September October No
 
 
 @pytest.fixture(scope="module")
-def pages():
+def pages(sample_pages):
     """Main texts of the sample's pages written with spaces, 150+ words, distinct sites."""
     texts = {}
-    with open(SAMPLE_WARC, "rb") as f:
-        for record in read_records(f, "sample", 2_000_000):
-            text, _ = html_to_text(record.payload, record.content_type, record.url)
-            host = record.url.split("/")[2]
-            if text and len(text.split()) >= 150 and host not in texts:
-                texts[host] = text
+    for url, text in sample_pages:
+        host = url.split("/")[2]
+        if len(text.split()) >= 150 and host not in texts:
+            texts[host] = text
     return [t for _, t in sorted(texts.items()) if " " in t and not _cjk(t)][:40]
 
 
