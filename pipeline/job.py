@@ -33,7 +33,7 @@ from .extractors.extract_text import ExtractText
 from .filters.filter_quality import FilterQuality
 from .filters.language_id import IdentifyLanguage, LanguageOfRemoved, default_model_path
 from .filters.length_filter import FilterMinChars
-from .filters.perplexity import ScorePerplexity, check_models, load_cutoffs
+from .filters.perplexity import LanguageModels, ScorePerplexity
 from .filters.quality_settings import Thresholds, load_thresholds
 from .formatters.text_repair import RepairText
 from .options import CorpusOptions, parse_options, runs_here
@@ -69,10 +69,19 @@ class JobPlan:
     config: dict  # _stats.json's record of the run
 
 
-def plan_job(opts: CorpusOptions, files_: list[str], thresholds: Thresholds | None,
-             progress_dir: str | None = None) -> JobPlan:
-    """The job for these options; `thresholds` are the quality filters' (None under --quality off),
-    `progress_dir` a local run's progress channel (progress.py)."""
+@dataclasses.dataclass
+class Resolved:
+    """What `resolve` settled at launch, so that no worker reads or checks it again."""
+
+    files: list[str]  # the input files
+    thresholds: Thresholds | None  # the quality filters' (None under --quality off)
+    models: LanguageModels | None  # the perplexity stage's (None without --lm-models)
+
+
+def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None = None) -> JobPlan:
+    """The job for these options and what `resolve` found; `progress_dir` a local run's progress
+    channel (progress.py)."""
+    files_, thresholds = resolved.files, resolved.thresholds
     policy = RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
     before = [ReadRecords(opts.max_html_bytes, policy, opts.url_blocklist, progress_dir),
               ExtractText(opts.extract_timeout, opts.extractor)]
@@ -82,9 +91,9 @@ def plan_job(opts: CorpusOptions, files_: list[str], thresholds: Thresholds | No
         before.append(FilterQuality(opts.lid_model, thresholds, opts.quality))
     after = [FilterMinChars(opts.min_chars),
              IdentifyLanguage(opts.lid_model, opts.lid_threshold, expand_languages(opts.languages))]
-    if opts.lm_models:
+    if resolved.models:
         keep = frozenset() if opts.lm_filter == "off" else frozenset(opts.lm_filter.split(","))
-        after.append(ScorePerplexity(opts.lm_models, keep, opts.lm_cutoffs))
+        after.append(ScorePerplexity(resolved.models, keep))
     return JobPlan(
         files=files_, before_dedup=before,
         near_dup=(opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None,
@@ -120,9 +129,9 @@ def _config(opts: CorpusOptions, files_: list[str]) -> dict:
     return {"flags": flags, "lid_model": opts.lid_model, "input_files": len(files_), "versions": versions}
 
 
-def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
-    """Fill defaults that depend on the environment, check the side files; returns the input
-    files and the quality thresholds (None under --quality off). Raises ValueError naming the problem."""
+def resolve(opts: CorpusOptions) -> Resolved:
+    """Fill defaults that depend on the environment, check the side files; returns the input files,
+    the quality thresholds and the language models. Raises ValueError naming the problem."""
     if opts.output:
         opts.output = files.absolute(opts.output)
     thresholds = None
@@ -130,12 +139,11 @@ def resolve(opts: CorpusOptions) -> tuple[list[str], Thresholds | None]:
         thresholds = load_thresholds(opts.quality_thresholds, lid176=opts.lid_model is None)
     if opts.url_blocklist:
         load_blocklist(opts.url_blocklist)  # unreadable: fail now, not in every worker
-    if opts.lm_models:
-        check_models(opts.lm_models)  # a missing or corrupt model: fail now, not on a worker hours in
-        load_cutoffs(opts.lm_cutoffs)
+    # a missing or corrupt model: fail now, not on a worker hours in
+    models = LanguageModels.checked(opts.lm_models, opts.lm_cutoffs) if opts.lm_models else None
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
-    return expand_inputs(patterns, opts.max_files), thresholds
+    return Resolved(expand_inputs(patterns, opts.max_files), thresholds, models)
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
@@ -143,20 +151,20 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
     `_stats.json`'s content. A Spark run always waits."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
-    found, thresholds = resolve(opts)
+    resolved = resolve(opts)
     prepare_output(opts.output, opts.overwrite)
     if opts.engine == "spark":
         from .engines.spark.job import run_spark  # pyspark: only where the Spark engine runs
 
-        run_spark(plan_job(opts, found, thresholds), opts.spark_master, opts.conf)
+        run_spark(plan_job(opts, resolved), opts.spark_master, opts.conf)
     else:
         from .engines.beam.job import run_beam
 
         local = runs_here(options)
-        monitor = (ProgressMonitor(len(found), input_bytes(found), opts.progress_interval)
+        monitor = (ProgressMonitor(len(resolved.files), input_bytes(resolved.files), opts.progress_interval)
                    if local and wait and opts.progress == "on" else contextlib.nullcontext())
         with monitor as progress_dir:
-            run_beam(options, plan_job(opts, found, thresholds, progress_dir), wait, quiet_workers=local)
+            run_beam(options, plan_job(opts, resolved, progress_dir), wait, quiet_workers=local)
         if not wait:
             return None
     if opts.card == "on":

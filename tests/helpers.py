@@ -156,3 +156,15 @@ def write_lm_models(texts: dict[str, list[str]], out: Path, vocab_size: int = 30
         sp = sentencepiece.SentencePieceProcessor(model_file=str(out / f"{lang}.sp.model"))
         write_arpa([sp.encode_as_pieces(normalize_for_lm(doc)) for doc in docs], out / f"{lang}.arpa")
     return out
+
+
+def bench_module(name: str):
+    """bench/NAME.py imported as a module (bench/ is scripts, not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there while the class is made
+    spec.loader.exec_module(module)
+    return module

@@ -243,19 +243,28 @@ def score(doc: Document, models: dict[str, ModelFiles], cutoffs: dict[str, tuple
     return dataclasses.replace(doc, perplexity=value, lm_bucket=named)
 
 
+@dataclasses.dataclass(frozen=True)
+class LanguageModels:
+    """What the stage needs to find: each language's two model files, and the cutoffs per language."""
+
+    files: dict[str, ModelFiles]
+    cutoffs: dict[str, tuple[float, float]]
+
+    @classmethod
+    def checked(cls, directory: str, cutoffs: str | None = None) -> LanguageModels:
+        """`check_models(directory)` and `load_cutoffs(cutoffs)`, once, at launch: the workers get the result."""
+        return cls(check_models(directory), load_cutoffs(cutoffs))
+
+
 class ScorePerplexity(Stage):
     """Document (with `lang`) -> Document with `perplexity` and `lm_bucket`, kept when its bucket is."""
 
     namespace = LM
 
-    def __init__(self, directory: str, keep: frozenset[str], cutoffs: str | None = None):
-        self.directory, self.keep, self.cutoffs_path = directory, keep, cutoffs
-
-    def setup(self):
-        self._models = find_models(self.directory)
-        self._cutoffs = load_cutoffs(self.cutoffs_path)
+    def __init__(self, models: LanguageModels, keep: frozenset[str]):
+        self.models, self.keep = models, keep
 
     def process(self, doc: Document):
-        scored = score(doc, self._models, self._cutoffs, self.keep, self.count, self.tally)
+        scored = score(doc, self.models.files, self.models.cutoffs, self.keep, self.count, self.tally)
         if scored is not None:
             yield scored

@@ -3,23 +3,11 @@ refusal to run without the shared pages (which cannot be bundled). Needs no shar
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from helpers import ROOT
+from helpers import bench_module
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("extraction_quality", ROOT / "bench" / "extraction_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_module("extraction_quality")
 
 
 def test_a_snippet_counts_when_found_whatever_the_whitespace_on_either_side():

@@ -4,7 +4,6 @@ as it runs on a machine without a GPU when no flag asks for a device or a size."
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import sys
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, bench_module
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +20,7 @@ COLUMNS = {"mode", "batch", "tokens_per_s", "tflops", "mfu", "peak_memory_gib", 
 
 
 def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "bench" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("gpu_check")
 
 
 def test_without_a_gpu_the_check_says_so_and_prints_and_writes_every_column_of_the_cpu_run(

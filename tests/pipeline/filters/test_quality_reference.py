@@ -5,26 +5,15 @@ dev dependency here, the reference, as datasketch is for MinHash."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from helpers import ROOT
+from helpers import bench_module
 from xlmr.pipeline.filters.language_id import LanguageIdentifier
 from xlmr.pipeline.filters.words import WordSplitter
 from xlmr.pipeline.formatters.text_repair import repair_text
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("quality_agreement", ROOT / "bench" / "quality_agreement.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_module("quality_agreement")
 
 
 # the sample's languages with two pages or more: each language costs datatrove a spaCy model's loading
