@@ -13,20 +13,20 @@ import pytest
 from xlmr.common.files import download
 
 from gcs_peers import GcsPeers
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, without_source
+from helpers import SAMPLE_WET, read_corpus, run_job, without_source
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def gcs():
+def gcs(quarter_warc):
     with GcsPeers() as peers, pytest.MonkeyPatch.context() as env:
         for name in set(os.environ) - set(peers.env):
             env.delenv(name)
         for name, value in peers.env.items():
             env.setenv(name, value)
         bucket = peers.client().bucket(peers.bucket)
-        for path in (SAMPLE_WARC, SAMPLE_WET):
+        for path in (quarter_warc, SAMPLE_WET):  # a quarter of the sample: the route is the point
             bucket.blob(f"input/{path.name}").upload_from_filename(str(path))
         yield peers
 
@@ -50,7 +50,7 @@ def gcs_corpus(gcs):
     return f"{b}/corpus"
 
 
-def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, sample_corpus):
+def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, quarter_corpus):
     names = _names(gcs, "corpus/")
     assert {"_SUCCESS", "_stats.json", "README.md", "language_mix.png"} <= names  # with the dataset card
     assert any(n.endswith(".parquet") for n in names)
@@ -58,7 +58,7 @@ def test_corpus_from_and_to_gcs_equals_a_local_run(gcs, gcs_corpus, sample_corpu
     table = ds.dataset(f"{gcs.bucket}/corpus", filesystem=_arrow(gcs), format="parquet",
                        partitioning="hive", exclude_invalid_files=True).to_table()
     remote = sorted(without_source(table.to_pylist()), key=lambda r: r["id"])
-    local, local_stats = read_corpus(sample_corpus)
+    local, local_stats = read_corpus(quarter_corpus)
     assert remote == without_source(local)
     stats = json.loads(gcs.client().bucket(gcs.bucket).blob("corpus/_stats.json").download_as_bytes())
     assert stats["languages"] == local_stats["languages"]

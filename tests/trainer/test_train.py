@@ -178,7 +178,7 @@ def test_torchrun_two_ranks_gloo(sample_corpus, sample_tokenizer, tmp_path):
     out = tmp_path / "ddp"
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     flags = _flags(sample_corpus, sample_tokenizer, out, "--max-steps", 6, "--warmup", 2, "--save-every", 6,
-                   "--grad-accum", 2, "--workers", 1, "--eval-every", 6, "--eval-paragraphs", 2)
+                   "--grad-accum", 2, "--workers", 0, "--eval-every", 6, "--eval-paragraphs", 2)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "xlmr.trainer", *flags],
                           capture_output=True, text=True, env=env, timeout=300)
