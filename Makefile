@@ -34,7 +34,7 @@ demo: $(VENV)/.installed
 		fill = pipeline('fill-mask', model='out/model/final', top_k=3); \
 		print('fill-mask through transformers from out/model/final:', [(p['token_str'], round(p['score'], 3)) for p in fill('Alle Menschen sind frei und <mask> an Würde.')])"
 	$(BIN)/xlmr-eval --model out/model/final --output out/eval
-	@echo "dataset card: out/corpus/README.md (+ 5 plots); model card: out/model/README.md (+ 2 plots);" \
+	@echo "dataset card: out/corpus/README.md (+ 6 plots); model card: out/model/README.md (+ 2 plots);" \
 		"evaluation: out/eval/eval.json, out/eval/accuracy_by_language.png"
 
 # One test process per core (pytest-xdist); an idle process takes tests queued for a busy one

@@ -8,9 +8,10 @@ the reader (corpus_reader.py) name its files through these, so they cannot drift
 """
 
 STATS_FILE, SUCCESS_FILE, TEMP_DIR, CARD_FILE = "_stats.json", "_SUCCESS", "_temporary", "README.md"
-DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT = (
-    "documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png", "quality_removals.png")
-PLOT_FILES = (DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT)
+DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT, PERPLEXITY_PLOT = (
+    "documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png", "quality_removals.png",
+    "perplexity.png")
+PLOT_FILES = (DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT, PERPLEXITY_PLOT)
 
 
 def language_dir(lang: str) -> str:

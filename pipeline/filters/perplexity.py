@@ -105,7 +105,8 @@ def load_cutoffs(path: str | None = None) -> dict[str, tuple[float, float]]:
 
 def buckets_by_language(tallies: dict[str, int]) -> dict[str, dict]:
     """The stage's per-language tallies (full counter names) -> {code: {bucket or no_model: documents,
-    and "quantiles": {"p10": perplexity, ...} of the scored ones (from the bins, to within 6%)}}."""
+    "quantiles": {"p10": perplexity, ...} of the scored ones (from the bins, to within 6%), and
+    "histogram": {bin: documents}, bin i holding perplexities in [10^(i/40), 10^((i+1)/40))}}."""
     out: dict[str, dict] = {}
     bins: dict[str, dict[int, int]] = {}
     for name, n in tallies.items():
@@ -116,6 +117,7 @@ def buckets_by_language(tallies: dict[str, int]) -> dict[str, dict]:
             out.setdefault(lang, {})[named] = n
     for lang, counts in bins.items():
         out[lang]["quantiles"] = _quantiles(counts)
+        out[lang]["histogram"] = {str(i): counts[i] for i in sorted(counts)}
     return dict(sorted(out.items(), key=lambda kv: -sum(v for v in kv[1].values() if isinstance(v, int))))
 
 

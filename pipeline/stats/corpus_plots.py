@@ -1,4 +1,5 @@
-"""The dataset card's figures (matplotlib, non-interactive): sizes, the α mix, the funnel, LID confidence."""
+"""The dataset card's figures (matplotlib, non-interactive): sizes, the α mix, the funnel, LID confidence,
+quality removals and perplexity."""
 
 from __future__ import annotations
 
@@ -12,11 +13,28 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 from xlmr.common.alpha_sampling import sampling_probabilities  # noqa: E402
 
+from ..filters.perplexity import BINS_PER_DECADE  # noqa: E402
 from .corpus_stats import funnel  # noqa: E402
 
 
 def _height(n: int) -> float:
     return max(3.0, 0.22 * n + 1.2)
+
+
+def _panels(n: int):
+    """A figure of n small panels, three a row (one when n is 0, for a message)."""
+    cols = max(1, min(3, n))
+    rows = max(1, -(-n // cols))
+    return plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
+
+
+def _save_panels(fig, axes, used: int, title: str, path: Path) -> None:
+    for ax in list(axes.flat)[used:]:  # a message, if any, stays: axis("off") hides the frame only
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def documents_per_language(stats: dict, path: Path) -> None:
@@ -74,9 +92,7 @@ def stage_funnel(stats: dict, path: Path) -> None:
 def lid_confidence(scores: dict[str, list[float]], threshold: float, path: Path) -> None:
     """Histograms of the top LID probability of kept documents, one panel per script family."""
     families = sorted(scores, key=lambda f: -len(scores[f])) or ["(none)"]
-    cols = min(3, len(families))
-    rows = -(-len(families) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = _panels(len(families))
     for ax, family in zip(axes.flat, families):
         values = scores.get(family, [])
         # One artist per panel (stairs), not one bar patch per bin (hist): a third of the card's time otherwise.
@@ -85,12 +101,7 @@ def lid_confidence(scores: dict[str, list[float]], threshold: float, path: Path)
         ax.set_title(f"{family} ({len(values):,} documents)", fontsize=9)
         ax.set_xlabel("top LID probability")
         ax.set_ylabel("documents")
-    for ax in list(axes.flat)[len(families):]:
-        ax.axis("off")
-    fig.suptitle("fastText lid.176 confidence of kept documents")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_panels(fig, axes, len(families), "fastText lid.176 confidence of kept documents", path)
 
 
 def quality_removals(stats: dict, path: Path) -> None:
@@ -115,3 +126,29 @@ def quality_removals(stats: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def perplexity_distributions(stats: dict, cutoffs: dict[str, tuple[float, float]], path: Path,
+                             most: int = 12) -> None:
+    """Per language (the `most` with the most scored documents): how perplexity spreads over every scored
+    document, the buckets --lm-filter dropped included, with the language's head | middle | tail cutoffs."""
+    scored = {lang: b["histogram"] for lang, b in (stats.get("perplexity_buckets") or {}).items()
+              if b.get("histogram")}
+    langs = sorted(scored, key=lambda lang: -sum(scored[lang].values()))[:most]
+    fig, axes = _panels(len(langs))
+    if not langs:
+        axes[0, 0].text(0.5, 0.5, "no document scored: no --lm-models, or none for the corpus's languages",
+                        ha="center", transform=axes[0, 0].transAxes, fontsize=8)
+    for ax, lang in zip(axes.flat, langs):
+        bins = {int(i): n for i, n in scored[lang].items()}
+        first, last = min(bins), max(bins)
+        counts = [bins.get(i, 0) for i in range(first, last + 1)]
+        ax.stairs(counts, 10 ** (np.arange(first, last + 2) / BINS_PER_DECADE), fill=True, color="#8172B2")
+        for cutoff in cutoffs.get(lang, ()):
+            ax.axvline(cutoff, color="black", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"{lang} ({sum(counts):,} documents)", fontsize=9)
+        ax.set_xlabel("perplexity")
+        ax.set_ylabel("documents")
+    _save_panels(fig, axes, len(langs), "Perplexity under CCNet's language models (dashed: head | middle | tail "
+                 "cutoffs)", path)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 from xlmr.common.alpha_sampling import sampling_probabilities
-from xlmr.common.corpus_layout import (DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT, QUALITY_PLOT,
-                                       shard_glob)
+from xlmr.common.corpus_layout import (DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT, PERPLEXITY_PLOT,
+                                       QUALITY_PLOT, shard_glob)
 
 from ..filters.perplexity import BUCKETS, NO_CUTOFFS, NO_MODEL
 from .corpus_stats import funnel
@@ -23,6 +23,7 @@ PLOTS = {
     FUNNEL_PLOT: "Documents left after each stage",
     LID_PLOT: "fastText LID confidence of kept documents, per script family",
     QUALITY_PLOT: "Share of each language's documents removed by each quality check",
+    PERPLEXITY_PLOT: "Perplexity of every scored document per language, with CCNet's bucket cutoffs",
 }
 
 

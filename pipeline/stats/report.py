@@ -12,11 +12,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from xlmr.common.corpus_layout import (CARD_FILE, DOCUMENTS_PLOT, FUNNEL_PLOT, LID_PLOT, MIX_PLOT,
-                                       QUALITY_PLOT)
+                                       PERPLEXITY_PLOT, QUALITY_PLOT)
 from xlmr.common.corpus_reader import Corpus
 from xlmr.common.files import join, local_output
 from xlmr.common.scripts import script_family
 
+from ..filters.perplexity import load_cutoffs
 from .dataset_card import card
 
 
@@ -50,5 +51,8 @@ def write_report(output: str, per_language: int = 500) -> Path | str:
         corpus_plots.stage_funnel(stats, out / FUNNEL_PLOT)
         corpus_plots.lid_confidence(scores, threshold, out / LID_PLOT)
         corpus_plots.quality_removals(stats, out / QUALITY_PLOT)
+        flags = stats["config"]["flags"]
+        cutoffs = load_cutoffs(flags.get("lm_cutoffs")) if flags.get("lm_models") else {}
+        corpus_plots.perplexity_distributions(stats, cutoffs, out / PERPLEXITY_PLOT)
         (out / CARD_FILE).write_text(card(stats), encoding="utf-8")
     return join(output.rstrip("/"), CARD_FILE)

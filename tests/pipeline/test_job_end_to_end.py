@@ -18,7 +18,7 @@ def test_output_layout_and_schema(sample_corpus):
     files = sorted(p.relative_to(sample_corpus).as_posix() for p in sample_corpus.rglob("*") if p.is_file())
     assert [f for f in files if "/" not in f] == sorted(["_SUCCESS", "_stats.json", "README.md",  # + the card's
         "documents_per_language.png", "funnel.png", "language_mix.png", "lid_confidence.png",
-        "quality_removals.png"])  # plots
+        "quality_removals.png", "perplexity.png"])  # plots
     shards = [f for f in files if "/" in f]
     assert shards and all(re.fullmatch(r"lang=[a-z_A-Z]+/part-\d{5}-of-\d{5}\.parquet", f) for f in shards)
     schema = pq.read_schema(sample_corpus / shards[0])

@@ -86,6 +86,10 @@ def test_the_stage_scores_keeps_its_buckets_and_passes_languages_without_a_model
     by_language = buckets_by_language(tallies)
     quantiles = by_language["de"].pop("quantiles")
     assert set(by_language["es"].pop("quantiles")) == {"p10", "p25", "p50", "p75", "p90"}
+    histogram = {int(i): n for i, n in by_language["de"].pop("histogram").items()}
+    assert sum(histogram.values()) == 6 and by_language["es"].pop("histogram")
+    for value in values:  # bin i holds [10^(i/40), 10^((i+1)/40))
+        assert any(10 ** (i / 40) <= value < 10 ** ((i + 1) / 40) for i in histogram)
     assert by_language == {"de": {"head": 2, "middle": 2, "tail": 2}, "es": {"all": 6}, "fr": {"no_model": 6}}
     # the median of six is the third value, within its bin's 6%
     assert quantiles["p50"] == pytest.approx(values[2], rel=0.03) and quantiles["p10"] <= quantiles["p90"]
@@ -160,15 +164,16 @@ def test_the_cc100_recipe_with_models_scores_filters_and_reports(models, sample_
             assert row["perplexity"] is None and row["lm_bucket"] is None
     buckets = stats["perplexity_buckets"]
     kept_de = [row["lm_bucket"] for row in rows if row["lang"] == "de"]
-    de = {k: v for k, v in buckets["de"].items() if k != "quantiles"}
+    de = {k: v for k, v in buckets["de"].items() if k not in ("quantiles", "histogram")}
     assert de == {"head": kept_de.count("head"), "middle": kept_de.count("middle"), "tail": de["tail"]}
     assert min(de.values()) > 0 and set(buckets["de"]["quantiles"]) == {"p10", "p25", "p50", "p75", "p90"}
     assert buckets["de"]["quantiles"]["p10"] < head < tail < buckets["de"]["quantiles"]["p90"]
-    assert set(buckets["es"]) == {"all", "quantiles"} and set(buckets) == {row["lang"] for row in rows} | {"de"}
+    assert sum(buckets["de"]["histogram"].values()) == sum(de.values())  # every scored document, the tail too
+    assert set(buckets["es"]) == {"all", "quantiles", "histogram"} and set(buckets) == {row["lang"] for row in rows} | {"de"}
     assert all(set(b) == {"no_model"} for lang, b in buckets.items() if lang not in found)
     counters = stats["counters"]
     assert counters["lm:filtered:tail"] == de["tail"] > 0
-    documents = sum(v for b in buckets.values() for k, v in b.items() if k != "quantiles")
+    documents = sum(v for b in buckets.values() for k, v in b.items() if k not in ("quantiles", "histogram"))
     assert counters["lid:passed"] == documents == len(rows) + de["tail"]
     assert f"after perplexity filter {len(rows)}" in " ".join(format_funnel(stats).split())
     assert json.loads((out / "_stats.json").read_text())["perplexity_buckets"] == buckets
@@ -176,3 +181,8 @@ def test_the_cc100_recipe_with_models_scores_filters_and_reports(models, sample_
     assert f"| de | {de['head']} | {de['middle']} | {de['tail']} | 0 | 0 | {buckets['de']['quantiles']['p10']:,}" in text
     assert "Kept: head,middle" in text
     assert "The language-model stage was off" in card({**stats, "config": {**stats["config"], "flags": {}}})
+    # the card's plot: a panel per scored language, de's with its two cutoffs
+    from xlmr.pipeline.stats.corpus_plots import perplexity_distributions
+
+    perplexity_distributions(stats, {"de": (head, tail)}, tmp_path / "perplexity.png")
+    assert (tmp_path / "perplexity.png").read_bytes().startswith(b"\x89PNG")
