@@ -16,7 +16,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
-from helpers import BROKEN_RUN_FLAGS, DATA, SAMPLE_WARC, SAMPLE_WET, split_warc, train_flags
+from helpers import BROKEN_RUN_FLAGS, DATA, SAMPLE_WARC, SAMPLE_WET, quarter_of_sample, train_flags
 
 
 def _built_once(tmp_path_factory, name: str, build) -> Path:
@@ -71,9 +71,10 @@ def sample_pages(tmp_path_factory) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def quarter_warc(tmp_path_factory) -> Path:
-    """A quarter of the sample WARC's records (every fourth): for tests of how a job reads, runs and writes,
+    """A quarter of the sample WARC (helpers.quarter_of_sample): for tests of how a job reads, runs and writes,
     whose point is the same corpus by another route, not the sample's every page."""
-    return _built_once(tmp_path_factory, "quarter", lambda out: split_warc(SAMPLE_WARC, out, 4)) / "part-0.warc.gz"
+    return _built_once(tmp_path_factory, "quarter", lambda out: quarter_of_sample(out / "quarter.warc.gz")
+                       ) / "quarter.warc.gz"
 
 
 @pytest.fixture(scope="session")

@@ -83,15 +83,14 @@ def content(output):
     return [(r["id"], r["text"], r["lang"]) for r in rows]
 
 
-def test_same_output_with_two_workers_and_shuffled_input(tmp_path, sample_corpus):
-    """The whole sample: it holds a near-duplicate pair and pages that share paragraphs, and which page
-    keeps each must not depend on the order of files or workers."""
-    shuffled = split_warc(SAMPLE_WARC, tmp_path / "shuffled", 4, seed=7)[::-1]
+def test_same_output_with_two_workers_and_shuffled_input(tmp_path, quarter_warc, quarter_corpus):
+    """The quarter holds the sample's near-duplicate pair: which page keeps it must not depend on the order
+    of files or workers."""
+    shuffled = split_warc(quarter_warc, tmp_path / "shuffled", 4, seed=7)[::-1]
     run_job(["--input", str(SAMPLE_WET), *map(str, shuffled), "--output", str(tmp_path / "two"),
              "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"])
-    assert content(tmp_path / "two") == content(sample_corpus)
-    counters = read_corpus(sample_corpus)[1]["counters"]
-    assert counters["dedup:filtered:duplicate_paragraph"] and counters["dedup:filtered:near_duplicate"]
+    assert content(tmp_path / "two") == content(quarter_corpus)
+    assert read_corpus(quarter_corpus)[1]["counters"]["dedup:filtered:near_duplicate"] == 1
 
 
 def test_broken_inputs_are_counted_and_the_rest_kept(broken_corpus):
