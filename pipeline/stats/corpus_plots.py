@@ -22,9 +22,11 @@ def _height(n: int) -> float:
 
 
 def _panels(n: int):
-    """A figure of n small panels, three a row (one when n is 0, for a message)."""
-    cols = max(1, min(3, n))
-    rows = max(1, -(-n // cols))
+    """A figure of n small panels, three a row (one wide one when n is 0, for a message)."""
+    if not n:
+        return plt.subplots(1, 1, figsize=(9.0, 2.2), squeeze=False)
+    cols = min(3, n)
+    rows = -(-n // cols)
     return plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
 
 
@@ -147,6 +149,7 @@ def perplexity_distributions(stats: dict, cutoffs: dict[str, tuple[float, float]
         for cutoff in cutoffs.get(lang, ()):
             ax.axvline(cutoff, color="black", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # a span under a decade labels every tick
         ax.set_title(f"{lang} ({sum(counts):,} documents)", fontsize=9)
         ax.set_xlabel("perplexity")
         ax.set_ylabel("documents")
