@@ -31,12 +31,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from xlmr.pipeline.extractors.extract_text import html_to_text
+from xlmr.pipeline.extractors.extract_text import ExtractText
 from xlmr.pipeline.filters.language_id import LanguageIdentifier
 from xlmr.pipeline.filters.quality_filters import assess
 from xlmr.pipeline.filters.quality_settings import LanguageSettings, load_thresholds
 from xlmr.pipeline.filters.words import WordSplitter
-from xlmr.pipeline.formatters.text_repair import repair_text
+from xlmr.pipeline.formatters.text_repair import RepairText
 from xlmr.pipeline.readers.warc import read_records
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,17 +61,11 @@ class Verdict:
 
 
 def page_texts(records) -> list[tuple[str, str]]:
-    """(url, text) of each page that extraction keeps: extracted and repaired as the pipeline does."""
-    extract = html_to_text("trafilatura")
-    texts = []
-    for record in records:
-        if record.is_text:  # a WET conversion: already text
-            text = record.payload.decode("utf-8", "replace")
-        else:
-            text, _ = extract(record.payload, record.content_type, record.url)
-        if text:
-            texts.append((record.url, repair_text(text)[0]))
-    return texts
+    """(url, text) of each page the pipeline's own extraction and repair stages keep."""
+    extract, repair = ExtractText(timeout=0), RepairText()
+    extract.setup()
+    return [(doc.url, doc.text) for record in records for extracted in extract.process(record)
+            for doc in repair.process(extracted)]
 
 
 def warc_texts(path: Path) -> list[tuple[str, str]]:
@@ -141,9 +135,9 @@ def judge(texts: list[tuple[str, str]], identifier: LanguageIdentifier,
     verdicts = []
     for url, text in texts:
         lang, _ = identifier.predict(text)
-        config = configs.get(lang)
         if languages is not None and lang not in languages:
             continue
+        config = configs.get(lang)
         if config is None or lang in NEEDS_MORE or not reference_tokenizer_usable(config):
             continue
         settings = thresholds.for_language(lang)

@@ -47,31 +47,31 @@ def quarter_of_sample(out: Path, every: int = 4) -> Path:
     """Every `every`-th page of the sample WARC (its request, response and metadata records), and the pages
     the whole run's dedup and quality decisions turn on (NEAR_DUPLICATES, SPAM): the same kinds of
     decision in a quarter of the time."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    data = SAMPLE_WARC.read_bytes()
-    with open(SAMPLE_WARC, "rb") as f:
-        iterator = ArchiveIterator(f)
-        members = [(iterator.offset, record.rec_headers.get_header("WARC-Target-URI")) for record in iterator]
-    ends = [offset for offset, _ in members[1:]] + [len(data)]
-    pages = sorted({uri for _, uri in members if uri}, key=[uri for _, uri in members].index)
+    members = warc_members(SAMPLE_WARC)
+    pages = list(dict.fromkeys(uri for _, uri in members if uri))  # in file order
     chosen = {uri for i, uri in enumerate(pages) if i % every == 0} | {*NEAR_DUPLICATES, SPAM}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(b"".join(data[start:end] for (start, uri), end in zip(members, ends) if uri is None or uri in chosen))
+    out.write_bytes(b"".join(member for member, uri in members if uri is None or uri in chosen))
     return out
+
+
+def warc_members(source: Path) -> list[tuple[bytes, str | None]]:
+    """Each gzip member (record) of a WARC file: its bytes, and its WARC-Target-URI (None for warcinfo)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = source.read_bytes()
+    with open(source, "rb") as f:
+        iterator = ArchiveIterator(f)
+        starts = [(iterator.offset, record.rec_headers.get_header("WARC-Target-URI")) for record in iterator]
+    ends = [start for start, _ in starts[1:]] + [len(data)]
+    return [(data[start:end], uri) for (start, uri), end in zip(starts, ends)]
 
 
 def split_warc(source: Path, out_dir: Path, n_files: int, seed: int | None = None) -> list[Path]:
     """Deal the gzip members (records) of a WARC round-robin into n files, optionally shuffled."""
     import random
 
-    from warcio.archiveiterator import ArchiveIterator
-
-    data = source.read_bytes()
-    with open(source, "rb") as f:
-        iterator = ArchiveIterator(f)
-        offsets = [iterator.offset for _ in iterator] + [len(data)]
-    members = [data[a:b] for a, b in zip(offsets, offsets[1:])]
+    members = [member for member, _ in warc_members(source)]
     if seed is not None:
         random.Random(seed).shuffle(members)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,9 @@ in bench/quality_agreement.py.
 
 from __future__ import annotations
 
+import bisect
+import re
+
 import icu
 
 # A "symbol" character: punctuation, symbols and control characters (Unicode P*, S*,
@@ -38,22 +41,30 @@ WHOLE_COMPOUNDS = frozenset("ca da de el es fi fr hu it ky lb nb nl no pt ro sr 
 # ... and splits after an apostrophe inside a word ("l'homme" -> "l'" "homme") in these
 ELISIONS = frozenset("ca fr it".split())
 HYPHENS = frozenset("-‐")
+_HYPHEN = re.compile("[" + re.escape("".join(sorted(HYPHENS))) + "]")
 APOSTROPHES = "'’"
 
 
-def _compounds(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Letters, a hyphen, letters, with nothing between them: one token."""
-    out: list[tuple[str, int, int]] = []
-    i = 0
-    while i < len(tokens):
-        token, start, end = tokens[i]
-        while (i + 2 < len(tokens) and tokens[i + 1][0] in HYPHENS and tokens[i + 1][1] == end
-               and tokens[i + 2][1] == tokens[i + 1][2] and token[-1].isalpha() and tokens[i + 2][0][0].isalpha()):
-            token, end = token + tokens[i + 1][0] + tokens[i + 2][0], tokens[i + 2][2]
-            i += 2
-        out.append((token, start, end))
-        i += 1
-    return out
+def _compounds(text: str, segments: list[str], ends: list[int]) -> list[str]:
+    """ICU's segments of `text` (spaces are segments of their own, so neighbours touch; `ends`: where each
+    ends) with each run of letters, hyphen, letters joined into one."""
+    joins = []
+    for match in _HYPHEN.finditer(text):  # a scan in C: a page has far fewer hyphens than segments
+        at = match.start()
+        if 0 < at < len(text) - 1 and text[at - 1].isalpha() and text[at + 1].isalpha():
+            i = bisect.bisect_right(ends, at)  # the segment holding the hyphen
+            if segments[i] in HYPHENS:
+                joins.append(i)
+    out, done, j = [], 0, 0
+    while j < len(joins):
+        first, last = joins[j] - 1, joins[j] + 1
+        while j + 1 < len(joins) and joins[j + 1] == last + 1:  # a chain: Leslie-Clio-Album
+            j += 1
+            last = joins[j] + 1
+        out += segments[done:first]
+        out.append("".join(segments[first:last + 1]))
+        done, j = last + 1, j + 1
+    return out + segments[done:]
 
 
 def _elided(token: str) -> list[str]:
@@ -75,6 +86,10 @@ def _english_contraction(token: str) -> list[str]:
     return [token]
 
 
+# how a word with an apostrophe splits, per language
+_APOSTROPHE_SPLITS = {**dict.fromkeys(ELISIONS, _elided), "en": _english_contraction}
+
+
 class WordSplitter:
     """`split(text, lang) -> tokens`. Holds one ICU break iterator: one instance per thread."""
 
@@ -86,21 +101,16 @@ class WordSplitter:
             self._breaker = icu.BreakIterator.createWordInstance(icu.Locale.getRoot())
         breaker = self._breaker
         breaker.setText(text)
-        tokens, start = [], breaker.first()
-        for end in breaker:
-            token = text[start:end]
-            if not token.isspace():
-                tokens.append((token.strip(), start, end))
-            start = end
+        ends = list(breaker)
+        segments = [text[start:end] for start, end in zip([0, *ends], ends)]
         if lang in WHOLE_COMPOUNDS:
-            tokens = _compounds(tokens)
-        words = [token for token, _, _ in tokens]
-        if lang in ELISIONS:
-            return [part for word in words for part in (_elided(word) if "'" in word or "’" in word else (word,))]
-        if lang == "en":
-            return [part for word in words for part in (_english_contraction(word) if "'" in word or "’" in word
-                                                        else (word,))]
-        return words
+            segments = _compounds(text, segments, ends)
+        words = [segment.strip() for segment in segments if not segment.isspace()]
+        split_word = _APOSTROPHE_SPLITS.get(lang)
+        if split_word is None or (APOSTROPHES[0] not in text and APOSTROPHES[1] not in text):
+            return words
+        return [part for word in words
+                for part in (split_word(word) if APOSTROPHES[0] in word or APOSTROPHES[1] in word else (word,))]
 
     def __getstate__(self):
         return {}

@@ -5,12 +5,11 @@ import json
 
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job
+from helpers import SAMPLE_WARC, SAMPLE_WET, SPAM, read_corpus, run_job
 from xlmr.pipeline.cli import main
 
 pytestmark = pytest.mark.slow
 
-SPAM = "http://044545.com/topic/20200207/015849.html"  # "好消息！… 加QQ…": lottery spam
 ARTICLES = ["https://sample.invalid/newspaper4k/arabic_article.html", "https://sample.invalid/newspaper4k/"
             "spanish_article.html", "https://sample.invalid/newspaper4k/latvian_article.html",
             "https://sample.invalid/newspaper4k/burmese_article.html"]
