@@ -130,43 +130,55 @@ def run_job(argv: list[str], **kwargs):
     return run(argv, **kwargs)
 
 
-def write_arpa(sentences: list[list[str]], path: Path, discount: float = 0.5) -> None:
-    """A bigram ARPA model of `sentences` (lists of tokens), interpolated absolute discounting: a small
-    real KenLM model for tests (kenlm reads ARPA as it is; PyPI's kenlm cannot train, having no lmplz).
-    p(w | u) = max(c(u w) - D, 0) / c(u) + D * N1+(u .) / c(u) * p(w), p(w) = c(w) / N over the tokens
-    and </s>; each context's backoff weight is D * N1+(u .) / c(u)."""
+def write_arpa(sentences: list[list[str]], path: Path, order: int = 2, discount: float = 0.5) -> None:
+    """An n-gram ARPA model of `sentences` (lists of tokens), interpolated absolute discounting: a small
+    real KenLM model for tests and benchmarks (kenlm reads ARPA as it is; PyPI's kenlm cannot train,
+    having no lmplz). p(w | h) = max(c(h w) - D, 0) / c(h .) + b(h) * p(w | h'), h' being h without its
+    first token, down to p(w) = c(w) / N over the tokens and </s>; each context's backoff weight is
+    b(h) = D * N1+(h .) / c(h .). Every prefix and suffix of a counted n-gram is counted too, as ARPA needs."""
     import collections
     import math
 
-    unigrams, bigrams = collections.Counter(), collections.Counter()
+    grams = [collections.Counter() for _ in range(order + 1)]  # grams[k]: k-gram counts
     for tokens in sentences:
         padded = ["<s>", *tokens, "</s>"]
-        unigrams.update(padded[1:])
-        bigrams.update(zip(padded, padded[1:]))
-    total = sum(unigrams.values())
-    contexts = collections.Counter(u for u, _ in bigrams.elements())
-    followers = collections.Counter(u for u, _ in bigrams)
-    unigram_p = {w: c / total for w, c in unigrams.items()}
-    unk_p = min(unigram_p.values()) / 2
+        for k in range(1, order + 1):
+            grams[k].update(tuple(padded[i:i + k]) for i in range(len(padded) - k + 1))
+    del grams[1][("<s>",)]  # never predicted
+    total = sum(grams[1].values())
+    contexts, followers = collections.Counter(), collections.Counter()  # c(h .), N1+(h .)
+    for k in range(2, order + 1):
+        for gram, c in grams[k].items():
+            contexts[gram[:-1]] += c
+            followers[gram[:-1]] += 1
 
-    def backoff(u):
-        return discount * followers[u] / contexts[u] if contexts[u] else 1.0
+    def backoff(h):
+        return discount * followers[h] / contexts[h] if contexts[h] else 1.0
 
-    lines = ["\\data\\", f"ngram 1={len(unigrams) + 2}", f"ngram 2={len(bigrams)}", "", "\\1-grams:",
-             f"{math.log10(unk_p):.6f}\t<unk>\t0", f"-99\t<s>\t{math.log10(backoff('<s>')):.6f}"]
-    for w in sorted(unigrams):
-        lines.append(f"{math.log10(unigram_p[w]):.6f}\t{w}" + ("" if w == "</s>" else f"\t{math.log10(backoff(w)):.6f}"))
-    lines += ["", "\\2-grams:"]
-    for (u, w), c in sorted(bigrams.items()):
-        p = (c - discount) / contexts[u] + backoff(u) * unigram_p[w]
-        lines.append(f"{math.log10(p):.6f}\t{u} {w}")
+    prob = {gram: c / total for gram, c in grams[1].items()}
+    for k in range(2, order + 1):
+        for gram, c in grams[k].items():
+            h = gram[:-1]
+            prob[gram] = (c - discount) / contexts[h] + backoff(h) * prob[gram[1:]]
+    unk_p = min(prob[g] for g in grams[1]) / 2
+
+    def entry(gram):
+        text = f"{math.log10(prob[gram]):.6f}\t{' '.join(gram)}"
+        return text if len(gram) == order or gram == ("</s>",) else f"{text}\t{math.log10(backoff(gram)):.6f}"
+
+    lines = ["\\data\\", f"ngram 1={len(grams[1]) + 2}",
+             *(f"ngram {k}={len(grams[k])}" for k in range(2, order + 1)), "", "\\1-grams:",
+             f"{math.log10(unk_p):.6f}\t<unk>\t0", f"-99\t<s>\t{math.log10(backoff(('<s>',))):.6f}",
+             *(entry(g) for g in sorted(grams[1]))]
+    for k in range(2, order + 1):
+        lines += ["", f"\\{k}-grams:", *(entry(g) for g in sorted(grams[k]))]
     lines += ["", "\\end\\", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_lm_models(texts: dict[str, list[str]], out: Path, vocab_size: int = 300) -> Path:
+def write_lm_models(texts: dict[str, list[str]], out: Path, vocab_size: int = 300, order: int = 2) -> Path:
     """CCNet's layout for each language of `texts`: <lang>.sp.model, a SentencePiece model trained on them,
-    and <lang>.arpa, a bigram model of their pieces after CCNet's normalisation (write_arpa)."""
+    and <lang>.arpa, an n-gram model of their pieces after CCNet's normalisation (write_arpa)."""
     import sentencepiece
 
     from xlmr.pipeline.filters.perplexity import normalize_for_lm
@@ -179,7 +191,7 @@ def write_lm_models(texts: dict[str, list[str]], out: Path, vocab_size: int = 30
             model_type="unigram", character_coverage=1.0, hard_vocab_limit=False, minloglevel=2)
         (out / f"{lang}.sp.vocab").unlink()
         sp = sentencepiece.SentencePieceProcessor(model_file=str(out / f"{lang}.sp.model"))
-        write_arpa([sp.encode_as_pieces(normalize_for_lm(doc)) for doc in docs], out / f"{lang}.arpa")
+        write_arpa([sp.encode_as_pieces(normalize_for_lm(doc)) for doc in docs], out / f"{lang}.arpa", order)
     return out
 
 

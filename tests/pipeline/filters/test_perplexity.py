@@ -1,6 +1,6 @@
 """CCNet's language-model filter: its normalisation, its perplexity formula through kenlm, its buckets, and
 the model directory checked before a job starts. The models are real and small, made here: SentencePiece
-trained on the sample corpus's text, and a bigram ARPA model of its pieces (helpers.write_arpa)."""
+trained on the sample corpus's text, and an n-gram ARPA model of its pieces (helpers.write_arpa)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import kenlm
 import pytest
 import sentencepiece
 
-from helpers import read_corpus
+from helpers import read_corpus, write_arpa
 from xlmr.common.argtypes import UsageError
 from xlmr.pipeline.filters.perplexity import (ModelFiles, bucket, buckets_by_language, check_models, find_models,
                                               load_cutoffs, load_models, normalize_for_lm, perplexity, score)
@@ -115,19 +115,26 @@ def test_a_missing_or_corrupt_model_is_named_before_the_job(models, tmp_path):
         check_models(str(broken))
 
 
-def test_write_arpa_is_a_normalised_model(models):
-    """The test models are proper distributions: over the vocabulary and </s>, after any context, the
-    probabilities sum to 1 (within the rounding of six printed decimals)."""
-    lm = kenlm.Model(str(models / "es.arpa"))
-    vocab = [line.split("\t")[1] for line in (models / "es.arpa").read_text().split("\\2-grams:")[0].splitlines()
+@pytest.mark.parametrize("order", [2, 3])
+def test_write_arpa_is_a_normalised_model(models, corpus_texts, tmp_path, order):
+    """The test and benchmark models are proper distributions: over the vocabulary and </s>, after any
+    context (none, <s>, one token, two), the probabilities sum to 1 (within six printed decimals)."""
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(models / "es.sp.model"))
+    arpa = tmp_path / "es.arpa"
+    write_arpa([sp.encode_as_pieces(normalize_for_lm(t)) for t in corpus_texts["es"]], arpa, order)
+    lm = kenlm.Model(str(arpa))
+    assert lm.order == order
+    vocab = [line.split("\t")[1] for line in arpa.read_text().split("\\2-grams:")[0].splitlines()
              if line.count("\t") >= 1 and line.split("\t")[1] not in ("<s>", "<unk>")]
-    for context in ("▁de", "<s>"):
-        state, out = kenlm.State(), kenlm.State()
-        if context == "<s>":
+    for context in ([], ["<s>"], ["▁de"], ["▁de", "▁la"]):
+        state = kenlm.State()
+        if context[:1] == ["<s>"]:
             lm.BeginSentenceWrite(state)
         else:
             lm.NullContextWrite(state)
-            lm.BaseScore(state, context, out)
+        for word in context[context[:1] == ["<s>"]:]:
+            out = kenlm.State()
+            lm.BaseScore(state, word, out)
             state = out
         total = sum(10 ** lm.BaseScore(state, w, kenlm.State()) for w in vocab)
         assert math.isclose(total, 1.0, abs_tol=2e-3), (context, total)
