@@ -1,8 +1,9 @@
 """The `xlmr-corpus` job, assembled once for every engine: read -> extract -> repair -> quality ->
-near-dup -> dedup paragraphs -> min length -> LID -> perplexity -> write.
+near-dup -> dedup paragraphs -> min length -> LID -> perplexity -> crawl tally -> write.
 
     files ─▶ ReadRecords (URL blocklist) ─▶ ExtractText ─▶ RepairText ─▶ FilterQuality
           ─▶ both dedups (dedup/deduplicate.py) ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ ScorePerplexity
+          ─▶ TallyCrawls (documents per crawl)
           ─▶ shards, _stats.json, _SUCCESS (writers/parquet_shards.py) ─▶ the dataset card
 
 RepairText and FilterQuality run unless `--recipe cc100` (or `--repair off`,
@@ -43,6 +44,7 @@ from .readers.inputs import crawl_manifest, expand_inputs, input_bytes
 from .readers.read_records import ReadRecords
 from .readers.url_blocklist import load_blocklist
 from .stage import Stage
+from .stats.crawls import TallyCrawls
 from .stats.report import write_report
 
 LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "ftfy", "pyicu-wheels",
@@ -94,6 +96,7 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None =
     if resolved.models:
         keep = frozenset() if opts.lm_filter == "off" else frozenset(opts.lm_filter.split(","))
         after.append(ScorePerplexity(resolved.models, keep))
+    after.append(TallyCrawls())  # last: it counts what is written
     return JobPlan(
         files=files_, before_dedup=before,
         near_dup=(opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None,
@@ -142,7 +145,7 @@ def resolve(opts: CorpusOptions) -> Resolved:
     # a missing or corrupt model: fail now, not on a worker hours in
     models = LanguageModels.checked(opts.lm_models, opts.lm_cutoffs) if opts.lm_models else None
     opts.lid_model = opts.lid_model or default_model_path()
-    patterns = list(opts.input) + ([crawl_manifest(opts.crawl, opts.crawl_format)] if opts.crawl else [])
+    patterns = list(opts.input) + [crawl_manifest(crawl, opts.crawl_format) for crawl in opts.crawl]
     return Resolved(expand_inputs(patterns, opts.max_files), thresholds, models)
 
 

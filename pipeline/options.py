@@ -87,8 +87,10 @@ class CorpusOptions(PipelineOptions):
               help="WARC or WET files: local paths and globs, gs://, s3://, http(s):// URLs, "
                    "or CommonCrawl manifests (warc.paths.gz / wet.paths.gz). WARC vs WET is "
                    "told from the records.")
-        _flag(parser, "crawl", default=None, metavar="CC-MAIN-YYYY-WW",
-              help="read this CommonCrawl crawl's manifest from data.commoncrawl.org (with or instead of --input)")
+        _flag(parser, "crawl", nargs="+", default=[], metavar="CC-MAIN-YYYY-WW",
+              help="read these CommonCrawl crawls' manifests from data.commoncrawl.org (with or instead of --input), "
+                   "e.g. CC-100's twelve: CC-MAIN-2018-05 ... CC-MAIN-2018-51; each document's crawl is in the "
+                   "dump column")
         _flag(parser, "crawl-format", default="warc", choices=("warc", "wet"),
               help="which files of --crawl to read: warc, extracted with trafilatura, or wet, CommonCrawl's own text")
         _flag(parser, "max-files", type=positive_int, default=None, metavar="N",

@@ -34,6 +34,7 @@ class RawRecord:
     payload: bytes
     content_type: str = ""  # HTTP Content-Type header, "" when absent
     is_text: bool = False  # True for WET: payload is already extracted text
+    dump: str | None = None  # the crawl it belongs to (readers/warc.py: crawl_of), None when unknown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Document:
     measured, and `lang`, the language whose thresholds were applied) and
     `quality_drops` (the checks it failed, kept only under `--quality tag`) by
     the quality stage; `pii_spans` by text repair; `perplexity` and `lm_bucket` by
-    the language-model stage (None without models for the language).
+    the language-model stage (None without models for the language); `dump` the crawl of its record.
     """
 
     id: str
@@ -61,6 +62,7 @@ class Document:
     pii_spans: int = 0
     perplexity: float | None = None
     lm_bucket: str | None = None
+    dump: str | None = None
 
     @property
     def n_paragraphs(self) -> int:

@@ -16,8 +16,8 @@ from typing import Callable, NamedTuple
 Count = Callable[..., None]
 
 # The stages' counter namespaces, in the job's order.
-READ, EXTRACT, REPAIR, QUALITY, DEDUP, LENGTH, LID, LM = (
-    "read", "extract", "repair", "quality", "dedup", "length", "lid", "lm")
+READ, EXTRACT, REPAIR, QUALITY, DEDUP, LENGTH, LID, LM, CRAWL = (
+    "read", "extract", "repair", "quality", "dedup", "length", "lid", "lm", "crawl")
 PASSED = "passed"
 
 

@@ -21,7 +21,8 @@ def to_document(record: RawRecord, text: str | None, count: Count = no_count) ->
         count("filtered:no_text")
         return None
     count(PASSED)
-    return Document(id=record.id, url=record.url, date=record.date, source=record.source, text=text)
+    return Document(id=record.id, url=record.url, date=record.date, source=record.source, text=text,
+                    dump=record.dump)
 
 
 _FAILED = object()

@@ -18,6 +18,7 @@ from .http_reader import RetryPolicy, open_url
 
 CC_BASE = "https://data.commoncrawl.org/"
 CRAWL_ID = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")
+_CRAWL_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}(?!\d)")  # not CC-MAIN-20240218... of a file name
 _HTTP = ("http://", "https://")
 
 
@@ -26,6 +27,12 @@ def crawl_manifest(crawl: str, fmt: str = "warc") -> str:
     if not CRAWL_ID.match(crawl):
         raise UsageError(f"--crawl {crawl!r} is not a crawl id; expected the form CC-MAIN-2024-10")
     return f"{CC_BASE}crawl-data/{crawl}/{fmt}.paths.gz"
+
+
+def crawl_in_path(path: str) -> str | None:
+    """The crawl ID in a CommonCrawl path (crawl-data/CC-MAIN-2024-10/segments/...), None without one."""
+    found = _CRAWL_IN_PATH.search(path)
+    return found.group(0) if found else None
 
 
 def is_manifest(path: str) -> bool:

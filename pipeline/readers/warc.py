@@ -10,6 +10,10 @@ with file and byte offset:
   filtered:unreadable        warcio raised on the record
   resynced                   reading resumed at the next gzip member after a
                              broken one, so the rest of the file is not lost
+
+Each record's crawl (`dump`) is the `isPartOf` of the warcinfo record it names by
+`WARC-Warcinfo-ID` (CommonCrawl writes one a file: `isPartOf: CC-MAIN-2024-10`), else the
+crawl ID in the file's path, else None.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from ..records import RawRecord
 from ..stage import PASSED, Count, no_count
 from .http_reader import DownloadFailed
+from .inputs import crawl_in_path
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +47,14 @@ def read_records(
     """
     start: int | None = stream.tell() if stream.seekable() else 0
     seen_any = False
+    crawls = Crawls(source)
     while start is not None:
         broken_at = None
         offset = start
         try:
             for offset, record in _iter_from(stream, start):
                 seen_any = True
-                result = _to_raw(record, source, offset, max_payload_bytes, count, blocked)
+                result = _to_raw(record, source, offset, max_payload_bytes, count, blocked, crawls)
                 if result is _NOT_WARC:
                     return
                 if result is _TRUNCATED:
@@ -82,11 +88,29 @@ def _iter_from(stream: BinaryIO, start: int) -> Iterator[tuple[int, object]]:
         yield iterator.offset, record
 
 
+class Crawls:
+    """The crawl of each record of one file (the module's docstring says how it is found)."""
+
+    def __init__(self, source: str):
+        self.by_warcinfo: dict[str, str] = {}
+        self.in_path = crawl_in_path(source)
+
+    def learn(self, record) -> None:
+        """Note a warcinfo record's `isPartOf` (its block is a few hundred bytes of `name: value` lines)."""
+        for line in record.content_stream().read(65536).decode("utf-8", errors="replace").splitlines():
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "ispartof" and value.strip():
+                self.by_warcinfo[record.rec_headers.get_header("WARC-Record-ID") or ""] = value.strip()
+
+    def of(self, headers) -> str | None:
+        return self.by_warcinfo.get(headers.get_header("WARC-Warcinfo-ID") or "", self.in_path)
+
+
 _TRUNCATED = object()
 _NOT_WARC = object()
 
 
-def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Count, blocked=None):
+def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Count, blocked, crawls: Crawls):
     """One warcio record -> RawRecord, None (skipped), or a marker for a broken file."""
     if record.format != "warc":
         count("filtered:not_warc")
@@ -94,6 +118,8 @@ def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Cou
         return _NOT_WARC
     rec_type = record.rec_type
     count(RECORDS)
+    if rec_type == "warcinfo":
+        crawls.learn(record)
     if rec_type not in ("response", "conversion"):
         count(f"skipped:{rec_type}")  # warcinfo, request, metadata, revisit, resource
         return None
@@ -131,6 +157,7 @@ def _to_raw(record, source: str, offset: int, max_payload_bytes: int, count: Cou
         payload=payload,
         content_type=content_type,
         is_text=rec_type == "conversion",
+        dump=crawls.of(headers),
     )
 
 

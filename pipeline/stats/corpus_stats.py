@@ -13,6 +13,8 @@ from ..filters.perplexity import LANGUAGE_TALLY_PREFIX as LM_TALLY_PREFIX
 from ..filters.perplexity import NO_MODEL, buckets_by_language
 from ..readers.warc import RECORDS
 from ..records import Document
+from .crawls import TALLY_PREFIX as CRAWL_TALLY_PREFIX
+from .crawls import crawls_from_tallies
 from ..stage import DEDUP, EXTRACT, LENGTH, LID, LM, PASSED, QUALITY, READ, REPAIR, counter_name
 
 FIELDS = ("documents", "paragraphs", "characters", "bytes", "pii_spans")
@@ -31,7 +33,9 @@ def build_stats(
     """The content of `_stats.json`."""
     quality = quality_by_language({k: v for k, v in counters.items() if k.startswith(LANGUAGE_TALLY_PREFIX)})
     perplexity = buckets_by_language({k: v for k, v in counters.items() if k.startswith(LM_TALLY_PREFIX)})
-    counters = {k: v for k, v in counters.items() if not k.startswith((LANGUAGE_TALLY_PREFIX, LM_TALLY_PREFIX))}
+    crawls = crawls_from_tallies({k: v for k, v in counters.items() if k.startswith(CRAWL_TALLY_PREFIX)})
+    tallies = (LANGUAGE_TALLY_PREFIX, LM_TALLY_PREFIX, CRAWL_TALLY_PREFIX)
+    counters = {k: v for k, v in counters.items() if not k.startswith(tallies)}
     languages = {
         lang: {**dict(zip(FIELDS, totals)), "shards": shards.get(lang, 0)}
         for lang, totals in sorted(lang_totals.items(), key=lambda kv: (-kv[1][2], kv[0]))
@@ -41,6 +45,8 @@ def build_stats(
         "languages": languages,
         "totals": {**totals, "languages": len(languages)},
         "counters": dict(sorted(counters.items())),
+        # the documents written per crawl (the dump column; "unknown" where no crawl is named)
+        "crawls": crawls,
         # removed whole as near-duplicates, by the language LID gives them ("und": not confident)
         "near_duplicates": {
             lang: {"documents": d, "characters": c} for lang, (d, c) in sorted(near_dups.items())

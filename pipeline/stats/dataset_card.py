@@ -95,6 +95,15 @@ def _perplexity_section(stats: dict) -> str:
             f"{'every bucket' if kept == 'off' else kept} (`--lm-filter`).\n\n{chr(10).join(table)}")
 
 
+def _crawls_section(stats: dict) -> str:
+    """Documents and characters per crawl (the `dump` column)."""
+    crawls = stats.get("crawls") or {}
+    table = ["| crawl (`dump`) | documents | characters |", "|---|---:|---:|"]
+    table += [f"| {dump} | {c['documents']:,} | {c['characters']:,} |" for dump, c in crawls.items()]
+    return ("Each document's crawl is its WARC's warcinfo `isPartOf`, else the crawl ID in the file's path "
+            f"(unknown where neither names one).\n\n{chr(10).join(table)}")
+
+
 def _yaml_header(stats: dict) -> str:
     langs = list(stats["languages"])
     lines = ["---", f"pretty_name: xlmr-corpus output ({_recipe(stats)} recipe)", "language:"]
@@ -139,6 +148,10 @@ when sampling with p_i ∝ n_i^α (n_i = paragraphs), as `xlmr-tokenizer` and `x
 upsampling = share at α = {alpha:g} / share at α = 1 (above 1: the language's text is repeated).
 
 {chr(10).join(table)}
+
+## Crawls
+
+{_crawls_section(stats)}
 
 ## What each stage removed
 

@@ -50,6 +50,9 @@ SCHEMA = pa.schema(
         pa.field("n_paragraphs_extracted", pa.int32(), nullable=False, metadata={"doc": "before dedup"}),
         pa.field("n_chars", pa.int32(), nullable=False),
         pa.field("source", pa.string(), metadata={"doc": "input file"}),
+        pa.field("dump", pa.string(), metadata={
+            "doc": "the crawl, e.g. CC-MAIN-2024-10: its warcinfo's isPartOf, else the crawl in the file's path; "
+                   "null when neither names one"}),
         pa.field("quality", QUALITY_TYPE, metadata={
             "doc": "every signal the quality filters measured (docs/pipeline.md), and lang, the language "
                    "whose thresholds were applied; null under --quality off"}),
@@ -85,6 +88,7 @@ def to_row(doc: Document) -> dict:
         "n_paragraphs_extracted": doc.n_paragraphs_extracted,
         "n_chars": len(doc.text),
         "source": doc.source,
+        "dump": doc.dump,
         "quality": doc.quality,
         "quality_drops": None if doc.quality is None else list(doc.quality_drops),
         "perplexity": doc.perplexity,

@@ -40,6 +40,10 @@ def test_stats_match_the_shards(sample_corpus):
             for lang, s in stats["languages"].items()} == dict(by_lang)
     assert len(stats["languages"]) >= 15
     assert stats["totals"]["documents"] == len(rows)
+    by_crawl = collections.Counter(r["dump"] or "unknown" for r in rows)
+    assert set(by_crawl) == {"xlmr-sample", "CC-MAIN-2020-34", "unknown"}  # the WET's records name no warcinfo
+    assert {dump: c["documents"] for dump, c in stats["crawls"].items()} == by_crawl
+    assert sum(c["characters"] for c in stats["crawls"].values()) == stats["totals"]["characters"]
 
 
 def test_every_kept_document_meets_the_recipe(sample_corpus):

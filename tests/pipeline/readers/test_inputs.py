@@ -9,7 +9,8 @@ import pytest
 
 from helpers import SAMPLE_WARC, SAMPLE_WET
 from xlmr.pipeline.stage import DictCount
-from xlmr.pipeline.readers.inputs import crawl_manifest, expand_inputs, open_input, read_manifest
+from xlmr.pipeline.options import CorpusOptions, parse_options
+from xlmr.pipeline.readers.inputs import crawl_in_path, crawl_manifest, expand_inputs, open_input, read_manifest
 from xlmr.pipeline.readers.warc import read_records
 
 
@@ -23,6 +24,15 @@ def http_root(tmp_path):
     yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+def test_several_crawls_each_give_a_manifest_whose_paths_name_their_crawl():
+    opts = parse_options(["--output", "o", "--crawl", "CC-MAIN-2018-05", "CC-MAIN-2018-09"]).view_as(CorpusOptions)
+    assert [crawl_manifest(c) for c in opts.crawl] == [
+        f"https://data.commoncrawl.org/crawl-data/{c}/warc.paths.gz" for c in ("CC-MAIN-2018-05", "CC-MAIN-2018-09")]
+    listed = "crawl-data/CC-MAIN-2018-09/segments/1518891808539.63/warc/CC-MAIN-20180217-00000.warc.gz"
+    assert crawl_in_path("https://data.commoncrawl.org/" + listed) == "CC-MAIN-2018-09"
+    assert crawl_in_path("/data/CC-MAIN-20180217-00000.warc.gz") is None  # a file's timestamp is not a crawl
 
 
 def test_crawl_id_resolves_to_its_manifest():

@@ -1,5 +1,7 @@
 """The WARC reader on real files, whole and broken: exact counters, nothing else lost."""
 
+import collections
+import shutil
 from pathlib import Path
 
 from helpers import DATA, SAMPLE_WARC, SAMPLE_WET
@@ -23,6 +25,18 @@ def test_sample_warc_yields_every_html_response():
                      "skipped:request": 187, "skipped:metadata": 186}
     assert all(r.id.startswith("<urn:uuid:") and r.url and r.date for r in records)
     assert len({r.id for r in records}) == 187
+
+
+def test_each_record_names_its_crawl(tmp_path):
+    """The warcinfo's isPartOf that the record names; else the crawl in the file's path; else None."""
+    records, _ = read(SAMPLE_WARC)
+    # the sample's own pages, the real CC-MAIN-2020-34 excerpts, two whose warcinfo the excerpt lacks
+    assert collections.Counter(r.dump for r in records) == {"xlmr-sample": 169, "CC-MAIN-2020-34": 16, None: 2}
+    laid_out = tmp_path / "crawl-data/CC-MAIN-2019-04/segments/1547583656530.8/warc/CC-MAIN-20190115-00000.warc.gz"
+    laid_out.parent.mkdir(parents=True)
+    shutil.copy(DATA / "warcio_example.warc.gz", laid_out)  # its warcinfo has no isPartOf
+    assert [r.dump for r in read(laid_out)[0]] == ["CC-MAIN-2019-04"]
+    assert [r.dump for r in read(DATA / "warcio_example.warc.gz")[0]] == [None]
 
 
 def test_wet_conversions_are_text_records():
