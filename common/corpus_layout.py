@@ -5,9 +5,11 @@ the reader (corpus_reader.py) name its files through these, so they cannot drift
     DIR/_stats.json                               per-language totals and the run's config
     DIR/_SUCCESS                                  written last: the output is complete
     DIR/README.md, DIR/*.png                      the dataset card and its plots
+    DIR/_index/<kind>/part-NNNNN-of-MMMMM.parquet the dedup index (pipeline/dedup/index.py)
 """
 
-STATS_FILE, SUCCESS_FILE, TEMP_DIR, CARD_FILE = "_stats.json", "_SUCCESS", "_temporary", "README.md"
+STATS_FILE, SUCCESS_FILE, TEMP_DIR, CARD_FILE, INDEX_DIR = (
+    "_stats.json", "_SUCCESS", "_temporary", "README.md", "_index")
 DOCUMENTS_PLOT, MIX_PLOT, FUNNEL_PLOT, LID_PLOT, QUALITY_PLOT, PERPLEXITY_PLOT = (
     "documents_per_language.png", "language_mix.png", "funnel.png", "lid_confidence.png", "quality_removals.png",
     "perplexity.png")
@@ -24,4 +26,16 @@ def shard_glob(lang: str = "*") -> str:
 
 
 def shard_path(lang: str, index: int, total: int) -> str:
-    return f"{language_dir(lang)}/part-{index:05d}-of-{total:05d}.parquet"
+    return f"{language_dir(lang)}/{_part(index, total)}"
+
+
+def index_glob(kind: str = "*") -> str:
+    return f"{INDEX_DIR}/{kind}/*.parquet"
+
+
+def index_path(kind: str, index: int, total: int) -> str:
+    return f"{INDEX_DIR}/{kind}/{_part(index, total)}"
+
+
+def _part(index: int, total: int) -> str:
+    return f"part-{index:05d}-of-{total:05d}.parquet"

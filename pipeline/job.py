@@ -26,10 +26,12 @@ import uuid
 
 from xlmr.common import files
 from xlmr.common.argtypes import UsageError
-from xlmr.common.corpus_layout import CARD_FILE, PLOT_FILES, STATS_FILE, SUCCESS_FILE, TEMP_DIR, language_dir
+from xlmr.common.corpus_layout import (CARD_FILE, PLOT_FILES, STATS_FILE, SUCCESS_FILE, TEMP_DIR, index_glob,
+                                      language_dir)
 from xlmr.common.corpus_reader import Corpus
 from xlmr.common.language_codes import expand_languages
 
+from .dedup.index import prior_files
 from .extractors.extract_text import ExtractText
 from .filters.filter_quality import FilterQuality
 from .filters.language_id import IdentifyLanguage, LanguageOfRemoved, default_model_path
@@ -63,6 +65,7 @@ class JobPlan:
     files: list[str]  # input files, listed at launch
     before_dedup: list[Stage]  # read first: file path -> RawRecord -> Document
     near_dup: tuple[int, float] | None  # (permutations, threshold), None: paragraph dedup only
+    prior: dict[str, list[str]]  # earlier corpora's index files by kind (--dedup-against), listed at launch
     after_dedup: list[Stage]  # Document -> Document with lang
     removed: Stage  # a near-duplicate -> (lang, (1, characters)) for _stats.json
     output: str
@@ -78,6 +81,7 @@ class Resolved:
     files: list[str]  # the input files
     thresholds: Thresholds | None  # the quality filters' (None under --quality off)
     models: LanguageModels | None  # the perplexity stage's (None without --lm-models)
+    prior: dict[str, list[str]]  # earlier corpora's index files by kind (--dedup-against)
 
 
 def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None = None) -> JobPlan:
@@ -100,6 +104,7 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None =
     return JobPlan(
         files=files_, before_dedup=before,
         near_dup=(opts.near_dup_perm, opts.near_dup_threshold) if opts.near_dup == "on" else None,
+        prior=resolved.prior,
         after_dedup=after, removed=LanguageOfRemoved(opts.lid_model, opts.lid_threshold),
         output=opts.output, temp_dir=files.join(opts.output, TEMP_DIR, uuid.uuid4().hex),
         shard_rows=opts.shard_rows, config=_config(opts, files_))
@@ -107,7 +112,7 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None =
 
 def prepare_output(output: str, overwrite: bool) -> None:
     """Refuse an output that holds results, or clear it with --overwrite."""
-    patterns = (f"{language_dir('*')}/*", STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)
+    patterns = (f"{language_dir('*')}/*", index_glob(), STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)
     existing = [path for pattern in patterns for path in files.glob(files.join(output, pattern))]
     if files.exists(files.join(output, TEMP_DIR)):
         existing.append(files.join(output, TEMP_DIR))
@@ -146,7 +151,10 @@ def resolve(opts: CorpusOptions) -> Resolved:
     models = LanguageModels.checked(opts.lm_models, opts.lm_cutoffs) if opts.lm_models else None
     opts.lid_model = opts.lid_model or default_model_path()
     patterns = list(opts.input) + [crawl_manifest(crawl, opts.crawl_format) for crawl in opts.crawl]
-    return Resolved(expand_inputs(patterns, opts.max_files), thresholds, models)
+    earlier = [files.absolute(d) for d in opts.dedup_against]
+    if opts.output in earlier:
+        raise UsageError(f"--dedup-against {opts.output} is --output itself; name the earlier corpora only")
+    return Resolved(expand_inputs(patterns, opts.max_files), thresholds, models, prior_files(earlier))
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:

@@ -88,9 +88,8 @@ class CorpusOptions(PipelineOptions):
                    "or CommonCrawl manifests (warc.paths.gz / wet.paths.gz). WARC vs WET is "
                    "told from the records.")
         _flag(parser, "crawl", nargs="+", default=[], metavar="CC-MAIN-YYYY-WW",
-              help="read these CommonCrawl crawls' manifests from data.commoncrawl.org (with or instead of --input), "
-                   "e.g. CC-100's twelve: CC-MAIN-2018-05 ... CC-MAIN-2018-51; each document's crawl is in the "
-                   "dump column")
+              help="read these CommonCrawl crawls' manifests from data.commoncrawl.org (with or instead of --input), e.g. "
+                   "CC-100's twelve, CC-MAIN-2018-05 ... CC-MAIN-2018-51; the dump column names each document's crawl")
         _flag(parser, "crawl-format", default="warc", choices=("warc", "wet"),
               help="which files of --crawl to read: warc, extracted with trafilatura, or wet, CommonCrawl's own text")
         _flag(parser, "max-files", type=positive_int, default=None, metavar="N",
@@ -146,6 +145,10 @@ class CorpusOptions(PipelineOptions):
               help="per-language perplexity percentiles in CCNet's cutoff.csv layout (a row per percentile 0-100, "
                    "a column per language), local, gs:// or s3://: head is below the 30th, middle below the 60th; "
                    "for models of your own (default: CCNet's, shipped, 48 languages)")
+        _flag(parser, "dedup-against", nargs="+", default=[], metavar="DIR",
+              help="earlier xlmr-corpus outputs, local, gs:// or s3://, whose content this run must not repeat: a "
+                   "paragraph whose hash one of them holds is removed, a document sharing a near-dup bucket with one "
+                   "is a near-duplicate; only their _index/ is read (docs/pipeline.md, Growing a corpus)")
         _flag(parser, "shard-rows", type=positive_int, default=20000, metavar="N",
               help="documents per Parquet shard, on average")
         _flag(parser, "max-html-bytes", type=positive_int, default=2 * 1024 * 1024, metavar="N",

@@ -51,6 +51,7 @@ STRING_PATTERNS = {
     "lid_model": _GCS,
     "lm_models": _GCS,
     "lm_cutoffs": _GCS,
+    "dedup_against": _GCS,
     "languages": r"[a-z0-9_-]+",
 }
 

@@ -87,6 +87,19 @@ def quarter_corpus(quarter_warc, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def grown_corpus(tmp_path_factory) -> Path:
+    """The sample grown in two runs: ROOT/a.warc.gz and b.warc.gz (helpers.halves_of_sample), ROOT/a the
+    corpus of the first, ROOT/b of the second with --dedup-against ROOT/a (Beam, the default recipe)."""
+    from helpers import halves_of_sample, run_job
+
+    def build(out):
+        a, b = halves_of_sample(out)
+        run_job(["--input", str(a), "--output", str(out / "a")])
+        run_job(["--input", str(b), "--output", str(out / "b"), "--dedup-against", str(out / "a")])
+    return _built_once(tmp_path_factory, "grown", build)
+
+
+@pytest.fixture(scope="session")
 def sample_tokenizer(sample_corpus, tmp_path_factory):
     """An 8,000-piece tokenizer trained on the sample corpus."""
     from xlmr.tokenizer.cli import run

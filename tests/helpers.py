@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow.dataset as ds
 
@@ -55,6 +56,19 @@ def quarter_of_sample(out: Path, every: int = 4) -> Path:
     return out
 
 
+def halves_of_sample(out_dir: Path) -> tuple[Path, Path]:
+    """The sample WARC's pages dealt alternately into two files (each with every warcinfo record), the
+    near-duplicate pair split between them: the first copy in the first half, the second in the second."""
+    members = warc_members(SAMPLE_WARC)
+    pages = list(dict.fromkeys(uri for _, uri in members if uri))
+    first = {uri for i, uri in enumerate(pages) if i % 2 == 0} - {NEAR_DUPLICATES[1]} | {NEAR_DUPLICATES[0]}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    halves = out_dir / "a.warc.gz", out_dir / "b.warc.gz"
+    halves[0].write_bytes(b"".join(member for member, uri in members if uri is None or uri in first))
+    halves[1].write_bytes(b"".join(member for member, uri in members if uri is None or uri not in first))
+    return halves
+
+
 def warc_members(source: Path) -> list[tuple[bytes, str | None]]:
     """Each gzip member (record) of a WARC file: its bytes, and its WARC-Target-URI (None for warcinfo)."""
     from warcio.archiveiterator import ArchiveIterator
@@ -101,19 +115,33 @@ class ListShuffles:
                 grouped.setdefault(doc_id, {n: [] for n in collections})[name].append(value)
         return list(grouped.items())
 
+    def union(self, label, collections):
+        return [item for items in collections for item in items]
 
-def deduplicate_lists(docs, near_dup=None):
-    """(kept documents sorted by id, near-duplicates sorted by id, counts) of both dedups on a list."""
+    def read_files(self, label, paths, fn):
+        return [out for path in paths for out in fn(path)]
+
+
+class Deduplicated(NamedTuple):
+    kept: list  # documents, sorted by id
+    removed: list  # near-duplicates, sorted by id
+    counts: dict
+    index: dict  # {kind: sorted index entries}
+
+
+def deduplicate_lists(docs, near_dup=None, prior=None) -> Deduplicated:
+    """Both dedups on a list; `prior` earlier corpora's index files by kind."""
     from xlmr.pipeline.dedup.deduplicate import NEAR_DUPLICATES, DecideDuplicates, deduplicate
     from xlmr.pipeline.stage import DictCount, Tagged
 
-    joined, bands = deduplicate(ListShuffles(), docs, near_dup)
-    decide, counts = DecideDuplicates(bands), DictCount()
+    dedup = deduplicate(ListShuffles(), docs, near_dup, prior)
+    decide, counts = DecideDuplicates(dedup.bands), DictCount()
     decide.bind(counts, counts)
-    outputs = [out for element in joined for out in decide.process(element)]
+    outputs = [out for element in dedup.joined for out in decide.process(element)]
     kept = [o for o in outputs if not isinstance(o, Tagged)]
     removed = [o.value for o in outputs if isinstance(o, Tagged) and o.tag == NEAR_DUPLICATES]
-    return sorted(kept, key=lambda d: d.id), sorted(removed, key=lambda d: d.id), dict(counts)
+    return Deduplicated(sorted(kept, key=lambda d: d.id), sorted(removed, key=lambda d: d.id), dict(counts),
+                        {kind: sorted(entries) for kind, entries in dedup.index.items()})
 
 
 def run_job(argv: list[str], **kwargs):

@@ -3,15 +3,19 @@
     docs ─▶ (id, (doc, paragraph hashes))                                 HashParagraphs
     near-dup on:
       docs ─▶ ((band, hash of its rows), keeper key)                      BandKeys
+        + earlier corpora's buckets ─▶ ((band, key), PRIOR)               Prior/bands
            ─▶ smallest keeper key per bucket ─▶ (id, band won)            SmallestInBucket, BucketWinners
       join by id: keeper key + hashes, bands won
            ─▶ (hash, keeper key) if the document won all its bands        CompetingHashes
     near-dup off: (hash, keeper key) for every document                   AllHashes
+    + earlier corpora's paragraphs ─▶ (hash, PRIOR)                       Prior/paragraphs
     ─▶ smallest keeper key per hash ─▶ (id, hash won)                     SmallestPerHash, ParagraphWinners
     join by id: doc + hashes won + bands won ─▶ DecideDuplicates (a Stage): kept | near-duplicate
+    the hashes and buckets this run's documents won ─▶ this corpus's index (dedup/index.py)
 
-An engine supplies `Shuffles`, three operations on its collections (Beam: FlatMap,
-CombinePerKey, CoGroupByKey; Spark: flatMap, reduceByKey, a tagged groupByKey), and runs
+An engine supplies `Shuffles`, five operations on its collections (Beam: FlatMap,
+CombinePerKey, CoGroupByKey, Flatten, files read by a FlatMap; Spark: flatMap, reduceByKey,
+a tagged groupByKey, union, parallelize + flatMap), and runs
 `DecideDuplicates` as it runs every Stage. Near-duplicates go first, and whole: after
 paragraph dedup a near-copy would survive as fragments. Paragraph winners are chosen among
 near-dup survivors only, or a removed near-copy could win a paragraph and take it from the
@@ -22,12 +26,13 @@ and bands. The per-document rules are rules.py's.
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from typing import Iterator, NamedTuple, Protocol
 
 from ..records import Document
 from ..stage import DEDUP, Stage, Tagged
+from .index import BANDS, PARAGRAPHS, prior_bands, prior_paragraphs
 from .minhash import Signer, lsh_params
-from .rules import competing_hashes, decide, hash_paragraphs, keeper_id, keeper_key
+from .rules import PRIOR, competing_hashes, decide, hash_paragraphs, keeper_id, keeper_key
 
 NEAR_DUPLICATES = "near_duplicates"  # DecideDuplicates' side output: the removed documents
 
@@ -42,6 +47,12 @@ class Shuffles(Protocol):
 
     def join_by_id(self, label: str, collections: dict):
         """(id, value) collections -> (id, {name: [values of that id]}) for every id in any."""
+
+    def union(self, label: str, collections: list):
+        """One collection of every element of `collections`."""
+
+    def read_files(self, label: str, paths: list[str], fn):
+        """A collection of fn(path)'s outputs for each path, the paths spread over workers."""
 
 
 def with_hashes(doc: Document) -> Iterator[tuple[str, tuple[Document, tuple[int, ...]]]]:
@@ -73,15 +84,24 @@ class BandKeys:
 
 
 def winner_id(element) -> Iterator[tuple[str, object]]:
-    """(key, winner's keeper key) -> (winner's id, key): what the winner won."""
+    """(key, winner's keeper key) -> (winner's id, key): what the winner won (nothing for an earlier corpus's)."""
     key, winner = element
-    yield keeper_id(winner), key
+    if winner != PRIOR:
+        yield keeper_id(winner), key
 
 
 def bucket_won(element) -> Iterator[tuple[str, int]]:
     """((band, hash), winner's keeper key) -> (winner's id, band)."""
     (band, _), winner = element
-    yield keeper_id(winner), band
+    if winner != PRIOR:
+        yield keeper_id(winner), band
+
+
+def won_here(element) -> Iterator:
+    """(key, winner's keeper key) -> key, when this run's document won it: this corpus's index entry."""
+    key, winner = element
+    if winner != PRIOR:
+        yield key
 
 
 class CompetingHashes:
@@ -101,28 +121,50 @@ def every_hash(element) -> Iterator[tuple[int, tuple[int, str]]]:
     return competing_hashes([keyed], (), 0)
 
 
-def deduplicate(shuffles: Shuffles, docs, near_dup: tuple[int, float] | None):
-    """The dedup joins for `docs`: (id, {"doc", "won", "bands"}), the input of DecideDuplicates.
-    `near_dup` is (permutations, threshold), or None for exact paragraph dedup only (CC-100's recipe).
-    Returns (joined, number of LSH bands: 0 when near-dup is off)."""
+_PRIOR_CLAIMS = {PARAGRAPHS: prior_paragraphs, BANDS: prior_bands}
+
+
+def _smallest_claims(shuffles: Shuffles, label: str, kind: str, claims, prior: dict[str, list[str]]):
+    """(key, the smallest keeper key) among `claims` and the earlier corpora's claims of `kind` (PRIOR)."""
+    if prior.get(kind):
+        earlier = shuffles.read_files(f"Prior/{kind}", prior[kind], _PRIOR_CLAIMS[kind])
+        claims = shuffles.union(f"WithPrior/{kind}", [claims, earlier])
+    return shuffles.smallest_per_key(label, claims)
+
+
+class Dedup(NamedTuple):
+    joined: object  # (id, {"doc", "won", "bands"}): DecideDuplicates' input
+    bands: int  # LSH bands a document must all win; 0 when near-dup is off
+    index: dict  # {PARAGRAPHS: hashes won, BANDS: (band, key) buckets won}: this corpus's index
+
+
+def deduplicate(shuffles: Shuffles, docs, near_dup: tuple[int, float] | None,
+                prior: dict[str, list[str]] | None = None) -> Dedup:
+    """The dedup joins for `docs`. `near_dup` is (permutations, threshold), or None for exact paragraph
+    dedup only (CC-100's recipe); `prior` the index files of earlier corpora by kind (index.prior_files),
+    whose claims win."""
+    prior = prior or {}
     hashed = shuffles.flat_map("HashParagraphs", docs, with_hashes)
     keyed = shuffles.flat_map("KeyedHashes", hashed, keyed_hashes)
     joined = {"doc": hashed}
+    index = {}
     if near_dup:
         num_perm, threshold = near_dup
         bands = lsh_params(threshold, num_perm)[0]
         buckets = shuffles.flat_map("BandKeys", docs, BandKeys(num_perm, threshold))
-        joined["bands"] = shuffles.flat_map(
-            "BucketWinners", shuffles.smallest_per_key("SmallestInBucket", buckets), bucket_won)
+        bucket_winners = _smallest_claims(shuffles, "SmallestInBucket", BANDS, buckets, prior)
+        joined["bands"] = shuffles.flat_map("BucketWinners", bucket_winners, bucket_won)
+        index[BANDS] = shuffles.flat_map("IndexBands", bucket_winners, won_here)
         competing = shuffles.flat_map(
             "CompetingHashes", shuffles.join_by_id("JoinBandWins", {"hashes": keyed, "bands": joined["bands"]}),
             CompetingHashes(bands))
     else:
         bands = 0
         competing = shuffles.flat_map("AllHashes", keyed, every_hash)
-    joined["won"] = shuffles.flat_map(
-        "ParagraphWinners", shuffles.smallest_per_key("SmallestPerHash", competing), winner_id)
-    return shuffles.join_by_id("Join", joined), bands
+    hash_winners = _smallest_claims(shuffles, "SmallestPerHash", PARAGRAPHS, competing, prior)
+    joined["won"] = shuffles.flat_map("ParagraphWinners", hash_winners, winner_id)
+    index[PARAGRAPHS] = shuffles.flat_map("IndexParagraphs", hash_winners, won_here)
+    return Dedup(shuffles.join_by_id("Join", joined), bands, index)
 
 
 class DecideDuplicates(Stage):

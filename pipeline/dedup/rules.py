@@ -5,7 +5,7 @@ the smallest keeper key wins. The key is (tagged, id): a document that `--qualit
 marked as failing a check loses to every untagged one, so the untagged documents of a
 `tag` run keep exactly the text a `filter` run keeps; otherwise the smallest id wins.
 Winners then depend only on keys, never on order, so any runner, bundling or worker
-count gives the same corpus. The shuffles that apply these rules are in deduplicate.py
+count gives the same corpus. An earlier corpus's claims (PRIOR) beat every document. The shuffles that apply these rules are in deduplicate.py
 (Beam); every engine calls the same functions.
 
 A document is a near-duplicate when it shares an LSH bucket with a smaller key, i.e.
@@ -28,6 +28,9 @@ DUPLICATE_RECORD_ID = "filtered:duplicate_record_id"
 NEAR_DUPLICATE = "filtered:near_duplicate"
 
 KeeperKey = tuple[int, str]  # (tagged by --quality tag, id): the smallest wins
+# An earlier corpus's claim on a paragraph or bucket (--dedup-against, dedup/index.py): smaller than
+# every document's key, so earlier corpora win.
+PRIOR: KeeperKey = (-1, "")
 
 
 def keeper_key(doc: Document) -> KeeperKey:

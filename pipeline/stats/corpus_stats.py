@@ -28,7 +28,7 @@ def document_stats(doc: Document) -> tuple[str, tuple[int, int, int, int, int]]:
 
 def build_stats(
     lang_totals: dict[str, tuple], shards: dict[str, int], counters: dict[str, int],
-    near_dups: dict[str, tuple[int, int]], config: dict,
+    near_dups: dict[str, tuple[int, int]], index: dict[str, dict], config: dict,
 ) -> dict:
     """The content of `_stats.json`."""
     quality = quality_by_language({k: v for k, v in counters.items() if k.startswith(LANGUAGE_TALLY_PREFIX)})
@@ -57,6 +57,8 @@ def build_stats(
         # per language, the documents the language-model stage put in each bucket (before --lm-filter),
         # or passed unscored for want of a model; empty without --lm-models
         "perplexity_buckets": perplexity,
+        # the dedup index (_index/, what --dedup-against reads): files, rows and bytes of each kind
+        "index": index,
         "config": config,
     }
 

@@ -26,9 +26,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xlmr.common import files
-from xlmr.common.corpus_layout import STATS_FILE, SUCCESS_FILE, TEMP_DIR
+from xlmr.common.corpus_layout import INDEX_DIR, STATS_FILE, SUCCESS_FILE, TEMP_DIR
 
 from ..dedup.hashing import hash64
+from ..dedup.index import SCHEMAS as INDEX_SCHEMAS
 from ..filters.quality_filters import INT_SIGNALS, SIGNALS
 from ..records import Document
 from ..stats.corpus_stats import build_stats
@@ -67,6 +68,8 @@ SCHEMA = pa.schema(
 )
 
 ROW_GROUP = 2000  # rows: a few MB of text, what a reader holds at once
+INDEX_FILE = INDEX_DIR  # what `finalize`'s written list has for language on an index file
+INDEX_KINDS = tuple(INDEX_SCHEMAS)
 
 
 def parse_warc_date(value: str) -> datetime.datetime | None:
@@ -118,14 +121,23 @@ def write_parquet(docs: Iterable[Document], path: str) -> None:
 
 def finalize(output: str, written: list[tuple[str, str, str]], lang_totals: dict[str, tuple],
              counters: dict[str, int], near_dups: dict[str, tuple[int, int]], config: dict) -> dict:
-    """Once every shard is written, as (lang, temporary path, final path): move them into
-    place, write `_stats.json`, remove `_temporary` and write `_SUCCESS` last. Returns the stats."""
+    """Once every shard and index file is written, as (lang or INDEX_FILE, temporary path, final
+    path): move them into place, write `_stats.json`, remove `_temporary` and write `_SUCCESS`
+    last. Returns the stats."""
     shards: dict[str, int] = {}
+    index = {kind: {"files": 0, "rows": 0, "bytes": 0} for kind in INDEX_KINDS}
     for lang, temp, final in sorted(written):
         if files.exists(temp):  # a retried finalise finds it already moved
             files.rename(temp, final)
-        shards[lang] = shards.get(lang, 0) + 1
-    stats = build_stats(lang_totals, shards, counters, near_dups, config)
+        if lang == INDEX_FILE:
+            entry = index[final.rstrip("/").split("/")[-2]]
+            entry["files"] += 1
+            entry["bytes"] += files.size(final)
+            with files.open_read(final) as f:
+                entry["rows"] += pq.read_metadata(f).num_rows
+        else:
+            shards[lang] = shards.get(lang, 0) + 1
+    stats = build_stats(lang_totals, shards, counters, near_dups, index, config)
     files.write_text(files.join(output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
     files.delete(files.join(output, TEMP_DIR))  # one run writes a DIR at a time
     files.write_text(files.join(output, SUCCESS_FILE), "")

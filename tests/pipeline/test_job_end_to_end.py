@@ -6,9 +6,11 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
-from xlmr.pipeline.job import OutputExistsError
+from helpers import NEAR_DUPLICATES, SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
+from xlmr.common.argtypes import UsageError
 from xlmr.pipeline.dedup.hashing import paragraph_hash
+from xlmr.pipeline.dedup.index import read_index
+from xlmr.pipeline.job import OutputExistsError
 from xlmr.pipeline.writers.parquet_shards import SCHEMA
 
 pytestmark = pytest.mark.slow
@@ -19,8 +21,10 @@ def test_output_layout_and_schema(sample_corpus):
     assert [f for f in files if "/" not in f] == sorted(["_SUCCESS", "_stats.json", "README.md",  # + the card's
         "documents_per_language.png", "funnel.png", "language_mix.png", "lid_confidence.png",
         "quality_removals.png", "perplexity.png"])  # plots
-    shards = [f for f in files if "/" in f]
+    shards = [f for f in files if f.startswith("lang=")]
     assert shards and all(re.fullmatch(r"lang=[a-z_A-Z]+/part-\d{5}-of-\d{5}\.parquet", f) for f in shards)
+    assert [f for f in files if "/" in f and f not in shards] == [
+        "_index/bands/part-00000-of-00001.parquet", "_index/paragraphs/part-00000-of-00001.parquet"]
     schema = pq.read_schema(sample_corpus / shards[0])
     assert schema.names == SCHEMA.names and schema.types == SCHEMA.types
     assert pq.ParquetFile(sample_corpus / shards[0]).metadata.row_group(0).column(0).compression == "ZSTD"
@@ -160,3 +164,48 @@ def test_resiliparse_extracts_the_sample_and_says_so_in_the_card(tmp_path, quart
     assert set(stats["languages"]) & set(baseline["languages"]) >= {"ar", "de", "es", "hi", "zh"}
     assert "main text extracted with resiliparse" in (out / "README.md").read_text()
     assert "main text extracted with trafilatura" in (sample_corpus / "README.md").read_text()
+
+
+def _paragraph_hashes(rows) -> list[int]:
+    return [paragraph_hash(p) for r in rows for p in r["text"].split("\n")]
+
+
+def _index(corpus, kind: str) -> set:
+    return {row for path in sorted(corpus.glob(f"_index/{kind}/*.parquet")) for row in read_index(str(path), kind)}
+
+
+def test_a_run_against_an_earlier_corpus_repeats_none_of_it(grown_corpus, tmp_path):
+    """The sample in two runs, the second against the first (--dedup-against): no paragraph in both,
+    the second half's copy of the near-duplicate pair removed as a near-duplicate of the first's,
+    and each run's index holds what it won, none of the other's. The rules behind it, and that it is
+    one run where the earlier documents outrank, are tested in tests/pipeline/dedup/test_dedup_rules.py."""
+    a_rows, a_stats = read_corpus(grown_corpus / "a")
+    b_rows, b_stats = read_corpus(grown_corpus / "b")
+    alone = tmp_path / "b-alone"
+    alone_stats = run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(alone)])
+    alone_rows, _ = read_corpus(alone)
+
+    a_hashes, b_hashes = _paragraph_hashes(a_rows), _paragraph_hashes(b_rows)
+    assert len(set(a_hashes)) == len(a_hashes) and len(set(b_hashes)) == len(b_hashes)
+    assert not set(a_hashes) & set(b_hashes) and len(a_rows) > 50 and len(b_rows) > 50
+    assert len(set(_paragraph_hashes(alone_rows)) & set(a_hashes)) > 10  # what B would have repeated
+    assert NEAR_DUPLICATES[1] not in {r["url"] for r in b_rows} | {r["url"] for r in a_rows}
+    assert NEAR_DUPLICATES[0] in {r["url"] for r in a_rows}
+    assert NEAR_DUPLICATES[1] in {r["url"] for r in alone_rows}
+    assert b_stats["counters"]["dedup:filtered:near_duplicate"] == 1
+    assert alone_stats["counters"].get("dedup:filtered:near_duplicate", 0) == 0
+    assert b_stats["config"]["flags"]["dedup_against"] == [str(grown_corpus / "a")]
+
+    for kind in ("paragraphs", "bands"):
+        a_index, b_index = _index(grown_corpus / "a", kind), _index(grown_corpus / "b", kind)
+        assert not a_index & b_index
+        assert a_stats["index"][kind]["rows"] == len(a_index) > 100
+        assert b_stats["index"][kind]["rows"] == len(b_index) > 100
+    assert {(h,) for h in a_hashes} <= _index(grown_corpus / "a", "paragraphs")  # every written paragraph
+
+
+def test_dedup_against_what_is_not_a_finished_corpus_is_refused(tmp_path, sample_corpus):
+    with pytest.raises(UsageError, match="no _SUCCESS"):
+        run_job(["--input", str(SAMPLE_WET), "--output", str(tmp_path / "o"), "--dedup-against", str(tmp_path)])
+    with pytest.raises(UsageError, match="is --output itself"):
+        run_job(["--input", str(SAMPLE_WET), "--output", str(sample_corpus), "--dedup-against", str(sample_corpus)])

@@ -4,6 +4,7 @@
           ─▶ Deduplicate ─▶ FilterMinChars ─▶ IdentifyLanguage ─▶ WriteCorpus
     every stage's counts ─▶ SumCounts ──────────────────────────┐
     near-duplicates ─▶ LanguageOfNearDups ─▶ SumNearDups ────────┴▶ WriteCorpus's _stats.json
+    hashes and buckets won ─▶ WriteCorpus's _index/
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import apache_beam as beam
 
 from ...dedup.deduplicate import NEAR_DUPLICATES
-from .dedup import Deduplicate
+from .dedup import INDEX, MAIN, Deduplicate
 from .stage_dofn import COUNTS_TAG, StageDoFn, apply_stage
 from .write import WriteCorpus
 
@@ -27,9 +28,10 @@ def build_pipeline(p: beam.Pipeline, plan):
         result = apply_stage(pcoll, stage)
         pcoll = result.main
         counts.append(result[COUNTS_TAG])
-    deduped = pcoll | "Deduplicate" >> Deduplicate(plan.near_dup)  # near-copies gone, fewer paragraphs
+    # near-copies gone, fewer paragraphs
+    deduped = pcoll | "Deduplicate" >> Deduplicate(plan.near_dup, plan.prior)
     counts.append(deduped[COUNTS_TAG])
-    pcoll = deduped.main
+    pcoll = deduped[MAIN]
     for stage in plan.after_dedup:  # Document with lang
         result = apply_stage(pcoll, stage)
         pcoll = result.main
@@ -40,7 +42,8 @@ def build_pipeline(p: beam.Pipeline, plan):
         | "LanguageOfNearDups" >> beam.ParDo(StageDoFn(plan.removed))
         | "SumNearDups" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
     )
-    write = WriteCorpus(plan.output, plan.temp_dir, plan.shard_rows, counters, near_dups, plan.config)
+    index = {name[len(INDEX):]: entries for name, entries in deduped.items() if name.startswith(INDEX)}
+    write = WriteCorpus(plan.output, plan.temp_dir, plan.shard_rows, counters, near_dups, index, plan.config)
     return pcoll | "WriteCorpus" >> write
 
 

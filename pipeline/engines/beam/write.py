@@ -1,20 +1,24 @@
-"""`WriteCorpus`: documents -> per-language Parquet shards, `_stats.json` and `_SUCCESS`, on Beam.
+"""`WriteCorpus`: documents -> per-language Parquet shards, the dedup index, `_stats.json` and
+`_SUCCESS`, on Beam.
 
-Shards are GroupByKey groups written to the run's temporary folder; one `Finalize`, whose
-inputs are side inputs and so runs after every shard is written, moves them into place
-(writers/parquet_shards.py says how).
+Shards and index files are GroupByKey groups written to the run's temporary folder; one
+`Finalize`, whose inputs are side inputs and so runs after every file is written, moves them
+into place (writers/parquet_shards.py says how).
 """
 
 from __future__ import annotations
 
 import apache_beam as beam
 
-from xlmr.common import files
-from xlmr.common.corpus_layout import shard_path
+import functools
 
+from xlmr.common import files
+from xlmr.common.corpus_layout import index_path, shard_path
+
+from ...dedup.index import INDEX_ROWS, index_row, index_shard, write_index
 from ...records import Document
 from ...stats.corpus_stats import FIELDS, document_stats
-from ...writers.parquet_shards import finalize, shard_count, shard_of, write_parquet
+from ...writers.parquet_shards import INDEX_FILE, finalize, shard_count, shard_of, write_parquet
 
 
 class LanguageStats(beam.PTransform):
@@ -40,6 +44,34 @@ class _WriteShard(beam.DoFn):
         yield lang, temp, files.join(self.output, relative)
 
 
+class _WriteIndexFile(beam.DoFn):
+    def __init__(self, kind: str, output: str, temp_dir: str):
+        self.kind, self.output, self.temp_dir = kind, output, temp_dir
+
+    def process(self, element):
+        (index, total), rows = element
+        relative = index_path(self.kind, index, total)
+        temp = files.join(self.temp_dir, relative)
+        write_index(rows, self.kind, temp)
+        yield INDEX_FILE, temp, files.join(self.output, relative)
+
+
+class _WriteIndex(beam.PTransform):
+    """One kind of index entries -> its files, hash-sharded (dedup/index.py); yields what WriteShards yields."""
+
+    def __init__(self, kind: str, output: str, temp_dir: str):
+        super().__init__()
+        self.kind, self.output, self.temp_dir = kind, output, temp_dir
+
+    def expand(self, entries):
+        rows = entries | "Rows" >> beam.Map(functools.partial(index_row, self.kind))
+        n_files = rows | "Count" >> beam.combiners.Count.Globally() | "Files" >> beam.Map(shard_count, INDEX_ROWS)
+        return (rows
+                | "AssignFile" >> beam.Map(_keyed_by_file, n_files=beam.pvalue.AsSingleton(n_files))
+                | "Group" >> beam.GroupByKey()
+                | "Write" >> beam.ParDo(_WriteIndexFile(self.kind, self.output, self.temp_dir)))
+
+
 class _Finalize(beam.DoFn):
     """Runs once, after every shard is written (its inputs are side inputs)."""
 
@@ -55,25 +87,29 @@ class WriteCorpus(beam.PTransform):
 
     `counters` is a PCollection of (name, total) drop counts and `near_dups`
     one of (lang, (documents, characters)) removed as near-duplicates, both for
-    `_stats.json`. Returns a one-element PCollection holding the stats dict.
+    `_stats.json`; `index` {kind: PCollection of its entries} for `_index/`. Returns a
+    one-element PCollection holding the stats dict.
     """
 
-    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, near_dups, config: dict):
+    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, near_dups, index: dict, config: dict):
         super().__init__()
         self.output, self.temp_dir, self.shard_rows = output, temp_dir, shard_rows
-        self.counters, self.near_dups, self.config = counters, near_dups, config
+        self.counters, self.near_dups, self.index, self.config = counters, near_dups, index, config
 
     def expand(self, docs):
         lang_totals = docs | "LanguageStats" >> LanguageStats()
         n_shards = lang_totals | "ShardCount" >> beam.MapTuple(
             lambda lang, t: (lang, shard_count(t[0], self.shard_rows))
         )
-        written = (
+        shards = (
             docs
             | "AssignShard" >> beam.Map(_keyed_by_shard, n_shards=beam.pvalue.AsDict(n_shards))
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShards" >> beam.ParDo(_WriteShard(self.output, self.temp_dir))
         )
+        index = [entries | f"WriteIndex/{kind}" >> _WriteIndex(kind, self.output, self.temp_dir)
+                 for kind, entries in sorted(self.index.items())]
+        written = (shards, *index) | "AllWritten" >> beam.Flatten()
         return (
             docs.pipeline
             | "Once" >> beam.Create([None])
@@ -91,3 +127,7 @@ class WriteCorpus(beam.PTransform):
 def _keyed_by_shard(doc: Document, n_shards: dict[str, int]):
     total = n_shards[doc.lang]
     return (doc.lang, shard_of(doc.id, total), total), doc
+
+
+def _keyed_by_file(row: tuple, n_files: int):
+    return (index_shard(row, n_files), n_files), row

@@ -1,4 +1,5 @@
-"""Spark's shuffles for the engine-free dedup (dedup/deduplicate.py): flatMap, reduceByKey, a tagged groupByKey.
+"""Spark's shuffles for the engine-free dedup (dedup/deduplicate.py): flatMap, reduceByKey, a tagged
+groupByKey, union, and files read by a flatMap.
 
 `reduceByKey` combines on the map side and PySpark's shuffles spill to disk, so no executor
 holds every copy of a paragraph key.
@@ -11,8 +12,8 @@ from typing import Iterable
 
 
 class SparkShuffles:
-    def __init__(self, partitions: int):
-        self.partitions = partitions  # of every shuffle
+    def __init__(self, sc, partitions: int):
+        self.sc, self.partitions = sc, partitions  # partitions: of every shuffle
 
     def flat_map(self, label: str, rdd, fn):
         return rdd.flatMap(fn)
@@ -27,6 +28,12 @@ class SparkShuffles:
         tagged = [rdd.mapValues(functools.partial(_tag, name)) for name, rdd in rdds.items()]
         return (tagged[0].context.union(tagged).groupByKey(self.partitions)
                 .mapValues(functools.partial(_untag, names)))
+
+    def union(self, label: str, rdds: list):
+        return self.sc.union(rdds)
+
+    def read_files(self, label: str, paths: list[str], fn):
+        return self.sc.parallelize(paths, max(1, len(paths))).flatMap(fn)
 
 
 def _tag(name: str, value) -> tuple:

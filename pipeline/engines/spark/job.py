@@ -5,6 +5,7 @@ Spark shuffles, the shards written by tasks and finalised by the driver.
           ─▶ both dedups (dedup/deduplicate.py with SparkShuffles) ─▶ DecideDuplicates
           ─▶ Length ▸ LID ─▶ repartitionAndSortWithinPartitions, a partition a shard, sorted by id
           ─▶ Parquet under DIR/_temporary, one file per task attempt
+          hashes and buckets won (the dedup index) ─▶ partitionBy, a partition a file ─▶ the same
     driver: counters, per-language totals, near-dup statistics (a few numbers per language and
             counter) ─▶ writers/parquet_shards.finalize: rename, _stats.json, _SUCCESS last
 
@@ -22,11 +23,12 @@ import operator
 from typing import Iterator
 
 from xlmr.common import files
-from xlmr.common.corpus_layout import shard_path
+from xlmr.common.corpus_layout import index_path, shard_path
 
 from ...dedup.deduplicate import NEAR_DUPLICATES, DecideDuplicates, deduplicate
+from ...dedup.index import INDEX_ROWS, index_row, index_shard, write_index
 from ...stats.corpus_stats import document_stats
-from ...writers.parquet_shards import finalize, shard_count, shard_of, write_parquet
+from ...writers.parquet_shards import INDEX_FILE, finalize, shard_count, shard_of, write_parquet
 from .context import spark_context
 from .dedup import SparkShuffles
 from .stages import COUNTS, MAIN, apply_stages, output
@@ -48,9 +50,9 @@ def run_spark(plan, master: str | None = None, settings: list[tuple[str, str]] =
         read = apply_stages(sc.parallelize(plan.files, max(1, len(plan.files))), plan.before_dedup, persist)
         # Shuffles at Spark's parallelism (its cores, or spark.default.parallelism): they spill,
         # so more partitions only buy smaller tasks, at a cost per task.
-        shuffles = SparkShuffles(sc.defaultParallelism)
-        joined, bands = deduplicate(shuffles, output(read, MAIN), plan.near_dup)
-        decided = apply_stages(joined, [DecideDuplicates(bands)], persist)
+        shuffles = SparkShuffles(sc, sc.defaultParallelism)
+        dedup = deduplicate(shuffles, output(read, MAIN), plan.near_dup, plan.prior)
+        decided = apply_stages(dedup.joined, [DecideDuplicates(dedup.bands)], persist)
         labelled = apply_stages(output(decided, MAIN), plan.after_dedup, persist)
         docs = output(labelled, MAIN)
         near_dups = apply_stages(output(decided, NEAR_DUPLICATES), [plan.removed], persist)
@@ -60,6 +62,8 @@ def run_spark(plan, master: str | None = None, settings: list[tuple[str, str]] =
         lang_totals = docs.map(document_stats).reduceByKey(_sum_tuples, shuffles.partitions).collectAsMap()
         near_dup_totals = output(near_dups, MAIN).reduceByKey(_sum_tuples).collectAsMap()
         written = _write_shards(docs, plan, lang_totals, shuffles.partitions)
+        for kind, entries in sorted(dedup.index.items()):
+            written += _write_index(entries, kind, plan)
         return finalize(plan.output, written, lang_totals, counters, near_dup_totals, plan.config)
     finally:
         for rdd in persisted:
@@ -88,18 +92,47 @@ def _write_shards(docs, plan, lang_totals: dict[str, tuple], partitions: int) ->
             .collect())
 
 
+def _write_index(entries, kind: str, plan) -> list[tuple[str, str, str]]:
+    """One kind of index entries -> its files (dedup/index.py), a partition a file."""
+    rows = entries.map(functools.partial(index_row, kind))
+    n_files = shard_count(rows.count(), INDEX_ROWS)
+    return (rows.keyBy(functools.partial(index_shard, n_files=n_files))
+            .partitionBy(n_files, _identity)
+            .mapPartitionsWithIndex(functools.partial(_write_index_file, kind, n_files, plan.temp_dir, plan.output))
+            .collect())
+
+
+def _identity(key: int) -> int:
+    return key
+
+
+def _write_index_file(kind: str, n_files: int, temp_dir: str, output_dir: str, index: int,
+                      keyed_rows: Iterator) -> Iterator[tuple[str, str, str]]:
+    rows = [row for _, row in keyed_rows]
+    if rows:
+        relative = index_path(kind, index, n_files)
+        temp = files.join(temp_dir, _attempt(), relative)
+        write_index(rows, kind, temp)
+        yield INDEX_FILE, temp, files.join(output_dir, relative)
+
+
+def _attempt() -> str:
+    """This task attempt's own folder, unique among all attempts of the job: a retried or speculative
+    attempt never writes over another's file; the driver keeps the paths of the attempts Spark kept."""
+    from pyspark import TaskContext
+
+    return f"attempt-{TaskContext.get().taskAttemptId()}"
+
+
 def _keyed_by_shard(first_shard: dict[str, int], n_shards: dict[str, int], doc):
     return (first_shard[doc.lang] + shard_of(doc.id, n_shards[doc.lang]), doc.id), doc
 
 
 def _write_partition(temp_dir: str, output_dir: str, shards: list[tuple[str, int, int]],
                      keyed_docs: Iterator) -> Iterator[tuple[str, str, str]]:
-    """Write the shards of one partition, whose documents come sorted by (shard, id): each
-    under this task attempt's own temporary name, so that a retried or speculative attempt
-    never writes over another's file; the driver keeps the paths of the attempts Spark kept."""
-    from pyspark import TaskContext
-
-    attempt = f"attempt-{TaskContext.get().taskAttemptId()}"  # unique among all attempts of the job
+    """Write the shards of one partition, whose documents come sorted by (shard, id), each under
+    this task attempt's own temporary folder."""
+    attempt = _attempt()
     for shard, group in itertools.groupby(keyed_docs, key=lambda kv: kv[0][0]):
         lang, index, total = shards[shard]
         relative = shard_path(lang, index, total)

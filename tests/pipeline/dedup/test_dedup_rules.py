@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from helpers import deduplicate_lists
+from xlmr.pipeline.dedup.index import index_row, read_index, write_index
 from xlmr.pipeline.dedup.hashing import paragraph_hash
 from xlmr.pipeline.dedup.rules import (competing_hashes, decide, hash_paragraphs, keep_paragraphs, keeper_id,
                                        keeper_key, won_all_bands)
@@ -63,7 +66,7 @@ def test_each_paragraph_survives_once_in_the_smallest_id():
         doc("<c>", "hello   world\nonly in a"),  # "hello   world" differs: spaces are kept
         doc("<d>", "Hello, world\nSHARED line 9"),
     ]
-    kept, removed, counts = deduplicate_lists(docs)
+    kept, removed, counts, _ = deduplicate_lists(docs)
     assert [(d.id, d.text, d.n_paragraphs_extracted) for d in kept] == [
         ("<a>", "Hello world\nshared LINE 1！\nonly in a", 3),
         ("<b>", "only in b", 3),
@@ -77,7 +80,7 @@ def test_each_paragraph_survives_once_in_the_smallest_id():
 
 def test_a_document_left_empty_and_a_record_read_twice_are_dropped():
     docs = [doc("<a>", "one\ntwo"), doc("<b>", "TWO\nOne"), doc("<a>", "one\ntwo")]
-    kept, _, counts = deduplicate_lists(docs)
+    kept, _, counts, _ = deduplicate_lists(docs)
     assert [d.id for d in kept] == ["<a>"]
     assert {k: v for k, v in counts.items() if "filtered" in k} == {
         "filtered:duplicate_record_id": 1, "filtered:no_paragraph_left": 1, "filtered:duplicate_paragraph": 2}
@@ -90,6 +93,41 @@ def test_a_near_copy_does_not_take_a_paragraph_from_the_document_that_stays():
     body = "\n".join(" ".join(words[i:i + 10]) for i in range(0, len(words), 10))
     shared = "a paragraph three documents share"
     docs = [doc("<0>", body + "\nfirst ending"), doc("<a>", body + "\n" + shared), doc("<b>", "own words\n" + shared)]
-    kept, removed, _ = deduplicate_lists(docs, near_dup=(128, 0.8))
+    kept, removed, _, _ = deduplicate_lists(docs, near_dup=(128, 0.8))
     assert [d.id for d in removed] == ["<a>"]
     assert {d.id: d.text for d in kept}["<b>"] == "own words\n" + shared
+
+
+@pytest.mark.parametrize("near_dup", [None, (128, 0.8)], ids=["paragraphs", "near-dup"])
+def test_a_run_against_an_earlier_corpus_is_one_run_where_the_earlier_documents_outrank(tmp_path, near_dup):
+    """The documented semantics of --dedup-against: B against A's index keeps what one run over A and B
+    keeps when every A document outranks every B document, and the two indexes are that run's. B's ids
+    are smaller here, so without the index B would win; its near-copy <a> of A's <z> goes, as does every
+    paragraph A holds, including one A's removed near-copy <y> never held."""
+    words = [a + b + c for a in "klmnop" for b in "aeiou" for c in "rstvz"]
+    body = "\n".join(" ".join(words[i:i + 10]) for i in range(0, len(words), 10))
+    a_docs = [doc("<z>", body + "\nA's ending"), doc("<y>", body + "\nonly in the near-copy"),
+              doc("<x>", "shared with B\nonly in A"), doc("<w>", "Only In A\nA's own")]
+    b_docs = [doc("<a>", body + "\nB's ending"), doc("<b>", "SHARED with b\nonly in B"),
+              doc("<c>", "only in the near-copy\nB's own"), doc("<d>", "only in A\nonly in B")]
+    a = deduplicate_lists(a_docs, near_dup)
+    prior = {}
+    for kind, entries in a.index.items():
+        prior[kind] = [str(tmp_path / f"{kind}.parquet")]
+        write_index([index_row(kind, e) for e in entries], kind, prior[kind][0])
+    assert sorted(row for kind, paths in prior.items() for row in read_index(paths[0], kind)) == sorted(
+        index_row(kind, e) for kind, entries in a.index.items() for e in entries)
+    b = deduplicate_lists(b_docs, near_dup, prior)
+
+    ranked = ([dataclasses.replace(d, id="0" + d.id) for d in a_docs]
+              + [dataclasses.replace(d, id="1" + d.id) for d in b_docs])
+    one = deduplicate_lists(ranked, near_dup)
+    assert [(d.id[1:], d.text) for d in one.kept] == [(d.id, d.text) for d in a.kept + b.kept]
+    assert [d.id[1:] for d in one.removed] == [d.id for d in a.removed + b.removed]
+    for kind, entries in one.index.items():
+        assert not set(a.index[kind]) & set(b.index[kind])
+        assert entries == sorted(a.index[kind] + b.index[kind])
+    # <d>'s paragraphs: one A holds, one <b> (a smaller id) wins; without near-dup <a> keeps its ending only
+    expected = {"<b>": "only in B", "<c>": "B's own", **({} if near_dup else {"<a>": "B's ending"})}
+    assert {d.id: d.text for d in b.kept} == expected
+    assert [d.id for d in b.removed] == (["<a>"] if near_dup else [])

@@ -139,7 +139,7 @@ def test_near_dedup_removes_exactly_what_the_band_keys_predict(pages, signer):
     keys = {d.id: set(signer.band_keys(d.text)) for d in docs}
     predicted = {d.id for d in docs if any(keys[d.id] & keys[o.id] for o in docs if o.id < d.id)}
     assert 0 < len(predicted) < len(pages)
-    _, removed, _ = deduplicate_lists(docs, near_dup=(128, 0.8))
+    _, removed, _, _ = deduplicate_lists(docs, near_dup=(128, 0.8))
     assert [d.id for d in removed] == sorted(predicted)
 
 

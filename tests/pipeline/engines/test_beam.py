@@ -8,7 +8,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from helpers import DATA, SAMPLE_WET, deduplicate_lists
-from xlmr.pipeline.engines.beam.dedup import Deduplicate, SmallestValue
+from xlmr.pipeline.dedup.deduplicate import NEAR_DUPLICATES
+from xlmr.pipeline.engines.beam.dedup import MAIN, Deduplicate, SmallestValue
 from xlmr.pipeline.engines.beam.stage_dofn import COUNTS_TAG, StageDoFn
 from xlmr.pipeline.extractors.extract_text import ExtractText
 from xlmr.pipeline.filters.language_id import IdentifyLanguage
@@ -40,12 +41,12 @@ DOCS = [
 @pytest.mark.parametrize("near_dup", [None, (128, 0.8)], ids=["paragraphs", "near-dup"])
 def test_deduplicate_on_beam_gives_what_the_rules_give(near_dup):
     """The wiring: Beam's shuffles of both dedups decide as the rules do on plain lists (test_dedup_rules.py)."""
-    kept, removed, counts = deduplicate_lists(DOCS, near_dup)
+    kept, removed, counts, _ = deduplicate_lists(DOCS, near_dup)
     assert removed if near_dup else not removed  # the near-copy is caught only with near-dup on
     with TestPipeline() as p:
         result = p | beam.Create(DOCS) | Deduplicate(near_dup=near_dup)
-        assert_that(result.main | beam.Map(lambda d: (d.id, d.text)), equal_to([(d.id, d.text) for d in kept]))
-        assert_that(result.near_duplicates | beam.Map(lambda d: d.id), equal_to([d.id for d in removed]),
+        assert_that(result[MAIN] | beam.Map(lambda d: (d.id, d.text)), equal_to([(d.id, d.text) for d in kept]))
+        assert_that(result[NEAR_DUPLICATES] | beam.Map(lambda d: d.id), equal_to([d.id for d in removed]),
                     label="near-duplicates")
         assert_that(counts_of(result), equal_to([(f"dedup:{k}", v) for k, v in counts.items()]), label="counts")
 
@@ -54,7 +55,7 @@ def test_read_records_counts_a_missing_file():
     files = [str(SAMPLE_WET), str(DATA / "no-such-file.warc.gz")]
     with TestPipeline() as p:
         result = p | beam.Create(files) | beam.ParDo(StageDoFn(ReadRecords(1 << 20))).with_outputs(COUNTS_TAG, main="main")
-        assert_that(result.main | beam.Map(lambda r: r.is_text), equal_to([True] * 4))
+        assert_that(result[MAIN] | beam.Map(lambda r: r.is_text), equal_to([True] * 4))
         assert_that(
             counts_of(result),
             equal_to([("read:files", 2), ("read:filtered:unopenable_file", 1), ("read:records", 5),
@@ -73,7 +74,7 @@ def test_extract_text_times_out_and_goes_on():
             p | beam.Create([record, wet])
             | beam.ParDo(StageDoFn(ExtractText(timeout=0.001))).with_outputs(COUNTS_TAG, main="main")
         )
-        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<w>"]))
+        assert_that(result[MAIN] | beam.Map(lambda d: d.id), equal_to(["<w>"]))
         assert_that(counts_of(result), equal_to([("extract:filtered:timeout", 1), ("extract:passed", 1)]),
                     label="counts")
 
@@ -107,8 +108,8 @@ def test_hot_bucket_of_identical_pages():
     same = [doc(f"<{i:05d}>", PAGE) for i in range(3000)]
     with TestPipeline() as p:
         result = p | beam.Create(same) | Deduplicate(near_dup=(128, 0.8))
-        assert_that(result.main | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
-        assert_that(result.near_duplicates | beam.combiners.Count.Globally(), equal_to([2999]), label="removed")
+        assert_that(result[MAIN] | beam.Map(lambda d: d.id), equal_to(["<00000>"]))
+        assert_that(result[NEAR_DUPLICATES] | beam.combiners.Count.Globally(), equal_to([2999]), label="removed")
 
 
 def test_bucket_accumulator_does_not_grow():

@@ -55,7 +55,7 @@ def test_spark_gives_the_beam_corpus(spark, quarter_warc, quarter_corpus, lm_mod
     spark_docs, spark_stats = documents(out)
     assert spark_docs == beam_docs and len(beam_docs) > 25
     assert beam_stats["counters"]["dedup:filtered:near_duplicate"] == 1
-    for key in ("languages", "near_duplicates", "quality", "totals"):
+    for key in ("languages", "near_duplicates", "quality", "totals", "crawls", "index"):
         assert spark_stats[key] == beam_stats[key], key
     lm = {k: v for k, v in spark_stats["counters"].items() if k.startswith("lm:")}
     assert {k: v for k, v in spark_stats["counters"].items() if k not in lm} == beam_stats["counters"]
@@ -67,9 +67,26 @@ def test_spark_gives_the_beam_corpus(spark, quarter_warc, quarter_corpus, lm_mod
             assert row["perplexity"] == pytest.approx(expected, rel=1e-6), row["id"]
         else:
             assert row["perplexity"] is None and row["lm_bucket"] is None
-    shards = lambda d: sorted(p.relative_to(d).as_posix() for p in d.glob("lang=*/*.parquet"))  # noqa: E731
-    assert shards(out) == shards(quarter_corpus)
+    assert written_files(out) == written_files(quarter_corpus)
     assert (out / "_SUCCESS").exists() and not (out / "_temporary").exists() and (out / "README.md").exists()
+
+
+def written_files(corpus: Path) -> dict[str, bytes]:
+    """Each shard's and index file's relative path, and for the index files their bytes."""
+    return {p.relative_to(corpus).as_posix(): p.read_bytes() if p.parts[-3] == "_index" else b""
+            for pattern in ("lang=*/*.parquet", "_index/*/*.parquet") for p in sorted(corpus.glob(pattern))}
+
+
+def test_a_run_against_an_earlier_corpus_is_beams(spark, grown_corpus, tmp_path):
+    """--dedup-against on Spark: the same documents, counters and index as Beam's run (conftest.grown_corpus)."""
+    out = tmp_path / "b"
+    spark_run([grown_corpus / "b.warc.gz"], out, "--dedup-against", str(grown_corpus / "a"))
+    beam_docs, beam_stats = documents(grown_corpus / "b")
+    spark_docs, spark_stats = documents(out)
+    assert spark_docs == beam_docs and beam_stats["counters"]["dedup:filtered:near_duplicate"] == 1
+    for key in ("counters", "index", "languages", "crawls"):
+        assert spark_stats[key] == beam_stats[key], key
+    assert written_files(out) == written_files(grown_corpus / "b")
 
 
 @pytest.fixture(scope="module")
