@@ -83,7 +83,7 @@ def build_corpus(out: Path) -> Path:
     for lang, texts in load().paragraphs.items():
         paragraphs = [t for t in texts if t]
         rows = ["\n".join(paragraphs[i:i + 8]) for i in range(0, len(paragraphs), 8)]
-        path = out / shard_path(lang, 0, 1)
+        path = out / shard_path(lang, 0, 0, 1)
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.table({"text": rows}), path)
         languages[lang] = {"documents": len(rows), "paragraphs": len(paragraphs),

@@ -23,11 +23,12 @@ import contextlib
 import dataclasses
 import importlib.metadata
 import uuid
+from typing import Iterator
 
 from xlmr.common import files
 from xlmr.common.argtypes import UsageError
-from xlmr.common.corpus_layout import (CARD_FILE, PLOT_FILES, STATS_FILE, SUCCESS_FILE, TEMP_DIR, index_glob,
-                                      language_dir)
+from xlmr.common.corpus_layout import (CARD_FILE, PARTS_DIR, PLOT_FILES, STATS_FILE, SUCCESS_FILE, TEMP_DIR,
+                                      index_glob, shard_glob)
 from xlmr.common.corpus_reader import Corpus
 from xlmr.common.language_codes import expand_languages
 
@@ -39,7 +40,7 @@ from .filters.length_filter import FilterMinChars
 from .filters.perplexity import LanguageModels, ScorePerplexity
 from .filters.quality_settings import Thresholds, load_thresholds
 from .formatters.text_repair import RepairText
-from .options import CorpusOptions, parse_options, runs_here
+from .options import CorpusOptions, corpus_flags, parse_options, runs_here
 from .progress import ProgressMonitor
 from .readers.http_reader import RetryPolicy
 from .readers.inputs import crawl_manifest, expand_inputs, input_bytes
@@ -48,6 +49,8 @@ from .readers.url_blocklist import load_blocklist
 from .stage import Stage
 from .stats.crawls import TallyCrawls
 from .stats.report import write_report
+from .writers.parquet_shards import INDEX_KINDS
+from .writers.parts import RunPlan, clear_part, committed, complete, run_id, runs, split_parts, start_run
 
 LIBRARIES = ("apache-beam", "trafilatura", "warcio", "fasttext-predict", "pyarrow", "ftfy", "pyicu-wheels",
              "ufal-kenlm", "sentencepiece",
@@ -62,16 +65,18 @@ class OutputExistsError(UsageError):
 class JobPlan:
     """What either engine runs: the Stages around the dedups and where the output goes."""
 
-    files: list[str]  # input files, listed at launch
+    files: list[str]  # this part's input files, listed at launch
     before_dedup: list[Stage]  # read first: file path -> RawRecord -> Document
     near_dup: tuple[int, float] | None  # (permutations, threshold), None: paragraph dedup only
-    prior: dict[str, list[str]]  # earlier corpora's index files by kind (--dedup-against), listed at launch
+    prior: dict[str, list[str]]  # index files by kind of the parts before this one and of --dedup-against
     after_dedup: list[Stage]  # Document -> Document with lang
     removed: Stage  # a near-duplicate -> (lang, (1, characters)) for _stats.json
     output: str
     temp_dir: str  # where shards wait until every one is written
     shard_rows: int
     config: dict  # _stats.json's record of the run
+    part: int  # its number in DIR (writers/parts.py)
+    last: bool  # the run's last part: its job writes _stats.json and _SUCCESS
 
 
 @dataclasses.dataclass
@@ -84,9 +89,10 @@ class Resolved:
     prior: dict[str, list[str]]  # earlier corpora's index files by kind (--dedup-against)
 
 
-def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None = None) -> JobPlan:
-    """The job for these options and what `resolve` found; `progress_dir` a local run's progress
-    channel (progress.py)."""
+def plan_job(opts: CorpusOptions, resolved: Resolved, part: int = 0, last: bool = True,
+             progress_dir: str | None = None) -> JobPlan:
+    """The job of part `part` for these options and what `resolve` found (its files, and as prior
+    what earlier corpora and parts hold); `progress_dir` a local run's progress channel (progress.py)."""
     files_, thresholds = resolved.files, resolved.thresholds
     policy = RetryPolicy(max_retries=opts.http_retries, budget=opts.http_retry_budget)
     before = [ReadRecords(opts.max_html_bytes, policy, opts.url_blocklist, progress_dir),
@@ -107,23 +113,74 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, progress_dir: str | None =
         prior=resolved.prior,
         after_dedup=after, removed=LanguageOfRemoved(opts.lid_model, opts.lid_threshold),
         output=opts.output, temp_dir=files.join(opts.output, TEMP_DIR, uuid.uuid4().hex),
-        shard_rows=opts.shard_rows, config=_config(opts, files_))
+        shard_rows=opts.shard_rows, config=_config(opts, files_), part=part, last=last)
 
 
-def prepare_output(output: str, overwrite: bool) -> None:
-    """Refuse an output that holds results, or clear it with --overwrite."""
-    patterns = (f"{language_dir('*')}/*", index_glob(), STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)
+def prepare_output(opts: CorpusOptions, input_files: list[str]) -> RunPlan:
+    """This run's plan in --output (writers/parts.py): a new one; its own, unfinished, to resume; or with
+    --append, new parts after a finished corpus's. Refuses an output holding other results, or clears it
+    with --overwrite."""
+    output = opts.output
+    parts = split_parts(input_files, opts.part_files)
+    plan_id = run_id(parts, shaping_flags(opts))
+    if opts.overwrite:
+        files.delete(*existing_results(output))
+    finished = files.exists(files.join(output, SUCCESS_FILE))
+    earlier = runs(output)
+    own = next((plan for plan in earlier if plan.id == plan_id), None)
+    if own and not finished:
+        return own  # the same command again: resume
+    existing = existing_results(output)
+    if existing and not opts.append:
+        unfinished = (" It holds an unfinished run of other inputs or flags, which its own command resumes."
+                      if earlier and not finished else "")
+        raise OutputExistsError(
+            f"--output {output} already holds results ({len(existing)} files, e.g. {existing[0]}); pass --overwrite "
+            f"to replace them, --append to add these inputs to it as new parts, or choose another --output.{unfinished}")
+    first = 0
+    if existing:  # --append
+        if not (earlier and finished):
+            raise UsageError(f"--append: --output {output} is not a finished corpus: "
+                             + ("its last run did not finish; rerun that command first" if earlier else
+                                f"no {PARTS_DIR}/ or {SUCCESS_FILE}"))
+        first = max(committed(output)) + 1
+        files.delete(*(files.join(output, name) for name in (STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)))
+    plan = RunPlan(plan_id, first, parts)
+    start_run(output, plan)
+    return plan
+
+
+def existing_results(output: str) -> list[str]:
+    patterns = (shard_glob(), index_glob(), f"{PARTS_DIR}/*", STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)
     existing = [path for pattern in patterns for path in files.glob(files.join(output, pattern))]
     if files.exists(files.join(output, TEMP_DIR)):
         existing.append(files.join(output, TEMP_DIR))
-    if not existing:
-        return
-    if not overwrite:
-        raise OutputExistsError(
-            f"--output {output} already holds results ({len(existing)} files, e.g. {existing[0]}); "
-            "pass --overwrite to replace them or choose another --output"
-        )
-    files.delete(*existing)
+    return existing
+
+
+# Flags that change how a run goes, not the corpus it makes: a rerun may change them and still resume.
+NOT_SHAPING = {"input", "crawl", "crawl_format", "max_files", "output", "overwrite", "append", "progress",
+               "progress_interval", "card", "engine", "spark_master", "conf"}
+
+
+def shaping_flags(opts: CorpusOptions) -> dict:
+    """The flags a resumed run must share with the run it resumes (its files are in its parts)."""
+    return {action.dest: getattr(opts, action.dest) for action in corpus_flags() if action.dest not in NOT_SHAPING}
+
+
+def part_plans(opts: CorpusOptions, resolved: Resolved, run_plan: RunPlan,
+               progress_dir: str | None = None) -> Iterator[JobPlan]:
+    """The JobPlan of each part not yet committed, made when the engine asks for it, after the part
+    before it has committed: each is deduplicated against the index of every part before it."""
+    done, last = committed(opts.output), run_plan.numbers()[-1]
+    for number, part_files in zip(run_plan.numbers(), run_plan.parts):
+        if number in done:
+            continue
+        clear_part(opts.output, number)
+        prior = {kind: resolved.prior.get(kind, []) + files.glob(files.join(opts.output, index_glob(kind)))
+                 for kind in INDEX_KINDS}
+        yield plan_job(opts, dataclasses.replace(resolved, files=part_files, prior=prior), number, number == last,
+                       progress_dir)
 
 
 def _config(opts: CorpusOptions, files_: list[str]) -> dict:
@@ -158,26 +215,33 @@ def resolve(opts: CorpusOptions) -> Resolved:
 
 
 def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
-    """Run the job; when `wait`, write the dataset card (stats/report.py) unless --card off, and return
-    `_stats.json`'s content. A Spark run always waits."""
+    """Run the job, part by part (writers/parts.py); when `wait`, write the dataset card
+    (stats/report.py) unless --card off, and return `_stats.json`'s content. A Spark run always waits."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
     resolved = resolve(opts)
-    prepare_output(opts.output, opts.overwrite)
+    if not wait and len(split_parts(resolved.files, opts.part_files)) > 1:
+        raise UsageError("--part-files: a run of several parts waits for each before the next starts; "
+                         "launch it from a machine that waits, or without --part-files")
+    run_plan = prepare_output(opts, resolved.files)
+    to_read = [f for number, part in zip(run_plan.numbers(), run_plan.parts)
+               if number not in committed(opts.output) for f in part]
     if opts.engine == "spark":
         from .engines.spark.job import run_spark  # pyspark: only where the Spark engine runs
 
-        run_spark(plan_job(opts, resolved), opts.spark_master, opts.conf)
+        run_spark(part_plans(opts, resolved, run_plan), opts.spark_master, opts.conf)
     else:
         from .engines.beam.job import run_beam
 
         local = runs_here(options)
-        monitor = (ProgressMonitor(len(resolved.files), input_bytes(resolved.files), opts.progress_interval)
+        monitor = (ProgressMonitor(len(to_read), input_bytes(to_read), opts.progress_interval)
                    if local and wait and opts.progress == "on" else contextlib.nullcontext())
         with monitor as progress_dir:
-            run_beam(options, plan_job(opts, resolved, progress_dir), wait, quiet_workers=local)
+            run_beam(options, part_plans(opts, resolved, run_plan, progress_dir), wait, quiet_workers=local)
         if not wait:
             return None
+    if not files.exists(files.join(opts.output, SUCCESS_FILE)):
+        complete(opts.output)  # every part was committed before a kill let the last one finish
     if opts.card == "on":
         write_report(opts.output)
     return Corpus(opts.output, flag="--output").stats

@@ -149,6 +149,13 @@ class CorpusOptions(PipelineOptions):
               help="earlier xlmr-corpus outputs, local, gs:// or s3://, whose content this run must not repeat: a "
                    "paragraph whose hash one of them holds is removed, a document sharing a near-dup bucket with one "
                    "is a near-duplicate; only their _index/ is read (docs/pipeline.md, Growing a corpus)")
+        _flag(parser, "part-files", type=positive_int, default=None, metavar="N",
+              help="cut the input files into parts of N, each a job that commits its shards and index on its own "
+                   "and is deduplicated against the parts before it: the same command after a crash resumes at "
+                   "the first uncommitted part (default: one part of every file)")
+        _flag(parser, "append", action="store_true", default=False,
+              help="add this run's inputs to the finished corpus in --output as new parts, deduplicated against "
+                   "everything it holds; its _stats.json and card then cover the whole")
         _flag(parser, "shard-rows", type=positive_int, default=20000, metavar="N",
               help="documents per Parquet shard, on average")
         _flag(parser, "max-html-bytes", type=positive_int, default=2 * 1024 * 1024, metavar="N",

@@ -100,6 +100,18 @@ def grown_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def parted_corpus(quarter_warc, tmp_path_factory) -> Path:
+    """ROOT/in: the quarter of the sample split into 3 files; ROOT/out: their corpus in 3 parts
+    (--part-files 1), uninterrupted: what a killed and resumed run must equal."""
+    from helpers import run_job, split_warc
+
+    def build(out):
+        inputs = split_warc(quarter_warc, out / "in", 3)
+        run_job(["--input", *map(str, inputs), "--output", str(out / "out"), "--part-files", "1"])
+    return _built_once(tmp_path_factory, "parted", build)
+
+
+@pytest.fixture(scope="session")
 def sample_tokenizer(sample_corpus, tmp_path_factory):
     """An 8,000-piece tokenizer trained on the sample corpus."""
     from xlmr.tokenizer.cli import run

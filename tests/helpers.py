@@ -158,6 +158,35 @@ def run_job(argv: list[str], **kwargs):
     return run(argv, **kwargs)
 
 
+def kill_after_first_part(argv: list[str], output: Path, timeout: float = 120) -> None:
+    """xlmr-corpus `argv` (a run of several parts) in a child process, SIGKILLed once its first part has
+    committed and before its last has: a real run killed mid-run, as a machine's crash kills one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-m", "xlmr.pipeline", *argv], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not (output / "_parts" / "part-00000.json").exists():
+        if child.poll() is not None or time.monotonic() > deadline:
+            child.kill()
+            raise AssertionError(f"the run ended before its first part committed: {child.stderr.read()[-2000:]}")
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the next part's job
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not (output / "_SUCCESS").exists(), "the run finished before it was killed"
+
+
+def corpus_files(corpus: Path) -> dict[str, bytes]:
+    """Each shard's and index file's path in `corpus`, with the index files' bytes (shards hold timestamps
+    that differ between runs only in Parquet's metadata, so their rows are compared by read_corpus)."""
+    return {p.relative_to(corpus).as_posix(): p.read_bytes() if p.parts[-3] == "_index" else b""
+            for pattern in ("lang=*/*.parquet", "_index/*/*.parquet") for p in sorted(corpus.glob(pattern))}
+
+
 def write_arpa(sentences: list[list[str]], path: Path, order: int = 2, discount: float = 0.5) -> None:
     """An n-gram ARPA model of `sentences` (lists of tokens), interpolated absolute discounting: a small
     real KenLM model for tests and benchmarks (kenlm reads ARPA as it is; PyPI's kenlm cannot train,

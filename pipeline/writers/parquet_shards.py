@@ -1,6 +1,6 @@
 """Per-language Parquet shards, written to a temporary folder and renamed when all are done.
 
-Layout: `DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet` (hive-style, so pyarrow,
+Layout: `DIR/lang=<code>/part-PPPPP-NNNNN-of-MMMMM.parquet` (P: the part, parts.py) (hive-style, so pyarrow,
 DuckDB and `datasets` see a `lang` partition). A language gets
 M = ceil(documents / shard_rows) shards and a document goes to shard
 hash(id) mod M, so shards hold `shard_rows` rows on average (hash-assigned:
@@ -8,8 +8,8 @@ a binomial spread, a few percent over for the largest). Each shard is one
 group of the engine's shuffle, sorted by id so that reruns write identical files.
 
 Nothing appears under DIR until every shard is written: shards go to
-`DIR/_temporary/<run>/`, then one finalising step renames them, writes
-`_stats.json`, removes the temporary folder and writes `_SUCCESS` last.
+`DIR/_temporary/<run>/`, then one finalising step renames them, removes the temporary
+folder and commits the part (parts.py), whose last writes `_stats.json` and `_SUCCESS`.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xlmr.common import files
-from xlmr.common.corpus_layout import INDEX_DIR, STATS_FILE, SUCCESS_FILE, TEMP_DIR
+from xlmr.common.corpus_layout import INDEX_DIR, TEMP_DIR
 
 from ..dedup.hashing import hash64
 from ..dedup.index import SCHEMAS as INDEX_SCHEMAS
 from ..filters.quality_filters import INT_SIGNALS, SIGNALS
 from ..records import Document
-from ..stats.corpus_stats import build_stats
+from .parts import commit_part, complete
 
 QUALITY_TYPE = pa.struct(
     [pa.field("lang", pa.string())]
@@ -120,10 +120,11 @@ def write_parquet(docs: Iterable[Document], path: str) -> None:
 
 
 def finalize(output: str, written: list[tuple[str, str, str]], lang_totals: dict[str, tuple],
-             counters: dict[str, int], near_dups: dict[str, tuple[int, int]], config: dict) -> dict:
-    """Once every shard and index file is written, as (lang or INDEX_FILE, temporary path, final
-    path): move them into place, write `_stats.json`, remove `_temporary` and write `_SUCCESS`
-    last. Returns the stats."""
+             counters: dict[str, int], near_dups: dict[str, tuple[int, int]], config: dict, part: int,
+             last: bool) -> dict | None:
+    """Once every shard and index file of part `part` is written, as (lang or INDEX_FILE, temporary
+    path, final path): move them into place, remove `_temporary`, commit the part (parts.py); the
+    run's `last` part then writes `_stats.json` and `_SUCCESS` and returns the stats."""
     shards: dict[str, int] = {}
     index = {kind: {"files": 0, "rows": 0, "bytes": 0} for kind in INDEX_KINDS}
     for lang, temp, final in sorted(written):
@@ -137,8 +138,8 @@ def finalize(output: str, written: list[tuple[str, str, str]], lang_totals: dict
                 entry["rows"] += pq.read_metadata(f).num_rows
         else:
             shards[lang] = shards.get(lang, 0) + 1
-    stats = build_stats(lang_totals, shards, counters, near_dups, index, config)
-    files.write_text(files.join(output, STATS_FILE), json.dumps(stats, indent=2, ensure_ascii=False))
     files.delete(files.join(output, TEMP_DIR))  # one run writes a DIR at a time
-    files.write_text(files.join(output, SUCCESS_FILE), "")
-    return stats
+    commit_part(output, part, {"lang_totals": lang_totals, "shards": shards, "counters": counters,
+                               "near_dups": near_dups, "index": index, "input_files": config["input_files"],
+                               "config": config})
+    return complete(output) if last else None

@@ -2,12 +2,16 @@
 
 import collections
 import re
+import shutil
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import NEAR_DUPLICATES, SAMPLE_WARC, SAMPLE_WET, read_corpus, run_job, split_warc
+from helpers import (NEAR_DUPLICATES, SAMPLE_WARC, SAMPLE_WET, corpus_files, kill_after_first_part, read_corpus,
+                     run_job, split_warc)
 from xlmr.common.argtypes import UsageError
+from xlmr.common.corpus_reader import Corpus
 from xlmr.pipeline.dedup.hashing import paragraph_hash
 from xlmr.pipeline.dedup.index import read_index
 from xlmr.pipeline.job import OutputExistsError
@@ -22,9 +26,10 @@ def test_output_layout_and_schema(sample_corpus):
         "documents_per_language.png", "funnel.png", "language_mix.png", "lid_confidence.png",
         "quality_removals.png", "perplexity.png"])  # plots
     shards = [f for f in files if f.startswith("lang=")]
-    assert shards and all(re.fullmatch(r"lang=[a-z_A-Z]+/part-\d{5}-of-\d{5}\.parquet", f) for f in shards)
-    assert [f for f in files if "/" in f and f not in shards] == [
-        "_index/bands/part-00000-of-00001.parquet", "_index/paragraphs/part-00000-of-00001.parquet"]
+    assert shards and all(re.fullmatch(r"lang=[a-z_A-Z]+/part-00000-\d{5}-of-\d{5}\.parquet", f) for f in shards)
+    assert [f for f in files if "/" in f and f not in shards] == [  # one part: the run's plan, the part's record
+        "_index/bands/part-00000-00000-of-00001.parquet", "_index/paragraphs/part-00000-00000-of-00001.parquet",
+        "_parts/part-00000.json", "_parts/run-00000.json"]
     schema = pq.read_schema(sample_corpus / shards[0])
     assert schema.names == SCHEMA.names and schema.types == SCHEMA.types
     assert pq.ParquetFile(sample_corpus / shards[0]).metadata.row_group(0).column(0).compression == "ZSTD"
@@ -141,7 +146,7 @@ def test_split_input_is_the_same_corpus_and_shard_rows_sets_the_shard_count(tmp_
     for lang, s in stats["languages"].items():
         expected = -(-s["documents"] // 4)
         names = sorted(p.name for p in (out / f"lang={lang}").iterdir())
-        assert names == [f"part-{i:05d}-of-{expected:05d}.parquet" for i in range(expected)]
+        assert names == [f"part-00000-{i:05d}-of-{expected:05d}.parquet" for i in range(expected)]
         assert s["shards"] == expected
     assert sum(s["documents"] for s in stats["languages"].values()) == len(rows) > 8
 
@@ -209,3 +214,63 @@ def test_dedup_against_what_is_not_a_finished_corpus_is_refused(tmp_path, sample
         run_job(["--input", str(SAMPLE_WET), "--output", str(tmp_path / "o"), "--dedup-against", str(tmp_path)])
     with pytest.raises(UsageError, match="is --output itself"):
         run_job(["--input", str(SAMPLE_WET), "--output", str(sample_corpus), "--dedup-against", str(sample_corpus)])
+
+
+def assert_same_corpus(corpus: Path, reference: Path) -> dict:
+    """The same rows, counters, per-language and per-crawl totals, index, and shard and index files."""
+    rows, stats = read_corpus(corpus)
+    reference_rows, reference_stats = read_corpus(reference)
+    assert rows == reference_rows and len(rows) > 20
+    for key in ("counters", "languages", "totals", "crawls", "index", "near_duplicates"):
+        assert stats[key] == reference_stats[key], key
+    assert corpus_files(corpus) == corpus_files(reference)
+    return stats
+
+
+def parted_argv(parted_corpus: Path, out: Path, *extra: str) -> list[str]:
+    inputs = sorted((parted_corpus / "in").glob("*.warc.gz"))
+    return ["--input", *map(str, inputs), "--output", str(out), "--part-files", "1", "--direct_num_workers", "1",
+            "--card", "off", "--progress", "off", *extra]
+
+
+def test_a_run_killed_mid_run_resumes_to_the_uninterrupted_corpus(parted_corpus, tmp_path):
+    """SIGKILL after the first of three parts committed; the same command again skips what is committed,
+    removes what the killed part left, and ends with the corpus an uninterrupted run makes."""
+    out = tmp_path / "out"
+    argv = parted_argv(parted_corpus, out)
+    kill_after_first_part(argv, out)
+    committed = sorted(p.name for p in (out / "_parts").glob("part-*.json"))
+    assert committed and "part-00002.json" not in committed
+    stats = run_job(argv)
+    assert stats["config"]["parts"] == 3 and stats["config"]["input_files"] == 3
+    assert_same_corpus(out, parted_corpus / "out")
+    with pytest.raises(OutputExistsError, match="--append"):  # a finished run is not run again
+        run_job(argv)
+
+
+def test_parts_deduplicate_against_the_parts_before(parted_corpus, quarter_corpus):
+    """Each part is deduplicated against the parts before it, so the corpus in parts repeats no paragraph,
+    as one run over all the files does not; its documents are those runs' or fewer paragraphs of them."""
+    rows, _ = read_corpus(parted_corpus / "out")
+    hashes = _paragraph_hashes(rows)
+    assert len(hashes) == len(set(hashes))
+    whole = {r["id"]: r["text"] for r in read_corpus(quarter_corpus)[0]}
+    assert sum(r["id"] in whole for r in rows) > 0.8 * len(rows)
+
+
+def test_append_grows_a_corpus_that_reads_as_one(grown_corpus, tmp_path):
+    """Run A, then B with --append into the same DIR: B's part is deduplicated against A's, so DIR holds
+    what A and B-against-A hold (conftest.grown_corpus), read as one corpus with one _stats.json."""
+    out = tmp_path / "grown"
+    shutil.copytree(grown_corpus / "a", out)
+    with pytest.raises(OutputExistsError, match="--append"):
+        run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(out)])
+    stats = run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(out), "--append"])
+    rows, _ = read_corpus(out)
+    parts = [read_corpus(grown_corpus / name) for name in ("a", "b")]
+    key = lambda r: (r["lang"], r["id"])  # noqa: E731
+    assert sorted(rows, key=key) == sorted(parts[0][0] + parts[1][0], key=key)
+    assert stats["totals"]["documents"] == sum(s["totals"]["documents"] for _, s in parts) == len(rows)
+    assert stats["config"]["parts"] == 2
+    assert {name for name in (out / "_parts").iterdir()} >= {out / "_parts" / "part-00001.json"}
+    assert Corpus(str(out)).languages() == stats["languages"]

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Iterable
 
 import apache_beam as beam
 
@@ -43,20 +44,22 @@ def build_pipeline(p: beam.Pipeline, plan):
         | "SumNearDups" >> beam.CombinePerKey(beam.combiners.TupleCombineFn(sum, sum))
     )
     index = {name[len(INDEX):]: entries for name, entries in deduped.items() if name.startswith(INDEX)}
-    write = WriteCorpus(plan.output, plan.temp_dir, plan.shard_rows, counters, near_dups, index, plan.config)
+    write = WriteCorpus(plan, counters, near_dups, index)
     return pcoll | "WriteCorpus" >> write
 
 
-def run_beam(options, plan, wait: bool, quiet_workers: bool = False) -> None:
-    """Run `plan` on the options' runner, waiting for it to finish when `wait`. `quiet_workers`:
-    a local run, whose worker processes forward a warning meant for Dataflow."""
+def run_beam(options, plans: Iterable, wait: bool, quiet_workers: bool = False) -> None:
+    """Run each of `plans` (a part each, made as the one before commits) as a pipeline on the options'
+    runner, waiting for each to finish when `wait` (job.py lets a run that does not wait have one
+    part). `quiet_workers`: a local run, whose worker processes forward a warning meant for Dataflow."""
     if quiet_workers:
         _quiet_local_workers()
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, plan)
-    result = pipeline.run()
-    if wait:
-        result.wait_until_finish()
+    for plan in plans:
+        pipeline = beam.Pipeline(options=options)
+        build_pipeline(pipeline, plan)
+        result = pipeline.run()
+        if wait:
+            result.wait_until_finish()
 
 
 class _DropWorkerNoise(logging.Filter):

@@ -33,24 +33,24 @@ class LanguageStats(beam.PTransform):
 
 
 class _WriteShard(beam.DoFn):
-    def __init__(self, output: str, temp_dir: str):
-        self.output, self.temp_dir = output, temp_dir
+    def __init__(self, output: str, temp_dir: str, part: int):
+        self.output, self.temp_dir, self.part = output, temp_dir, part
 
     def process(self, element):
         (lang, index, total), docs = element
-        relative = shard_path(lang, index, total)
+        relative = shard_path(lang, self.part, index, total)
         temp = files.join(self.temp_dir, relative)
         write_parquet(sorted(docs, key=lambda d: d.id), temp)
         yield lang, temp, files.join(self.output, relative)
 
 
 class _WriteIndexFile(beam.DoFn):
-    def __init__(self, kind: str, output: str, temp_dir: str):
-        self.kind, self.output, self.temp_dir = kind, output, temp_dir
+    def __init__(self, kind: str, output: str, temp_dir: str, part: int):
+        self.kind, self.output, self.temp_dir, self.part = kind, output, temp_dir, part
 
     def process(self, element):
         (index, total), rows = element
-        relative = index_path(self.kind, index, total)
+        relative = index_path(self.kind, self.part, index, total)
         temp = files.join(self.temp_dir, relative)
         write_index(rows, self.kind, temp)
         yield INDEX_FILE, temp, files.join(self.output, relative)
@@ -59,9 +59,9 @@ class _WriteIndexFile(beam.DoFn):
 class _WriteIndex(beam.PTransform):
     """One kind of index entries -> its files, hash-sharded (dedup/index.py); yields what WriteShards yields."""
 
-    def __init__(self, kind: str, output: str, temp_dir: str):
+    def __init__(self, kind: str, output: str, temp_dir: str, part: int):
         super().__init__()
-        self.kind, self.output, self.temp_dir = kind, output, temp_dir
+        self.kind, self.output, self.temp_dir, self.part = kind, output, temp_dir, part
 
     def expand(self, entries):
         rows = entries | "Rows" >> beam.Map(functools.partial(index_row, self.kind))
@@ -69,17 +69,17 @@ class _WriteIndex(beam.PTransform):
         return (rows
                 | "AssignFile" >> beam.Map(_keyed_by_file, n_files=beam.pvalue.AsSingleton(n_files))
                 | "Group" >> beam.GroupByKey()
-                | "Write" >> beam.ParDo(_WriteIndexFile(self.kind, self.output, self.temp_dir)))
+                | "Write" >> beam.ParDo(_WriteIndexFile(self.kind, self.output, self.temp_dir, self.part)))
 
 
 class _Finalize(beam.DoFn):
     """Runs once, after every shard is written (its inputs are side inputs)."""
 
-    def __init__(self, output: str, config: dict):
-        self.output, self.config = output, config
+    def __init__(self, output: str, config: dict, part: int, last: bool):
+        self.output, self.config, self.part, self.last = output, config, part, last
 
     def process(self, _, written, lang_totals, counters, near_dups):
-        yield finalize(self.output, written, lang_totals, counters, near_dups, self.config)
+        yield finalize(self.output, written, lang_totals, counters, near_dups, self.config, self.part, self.last)
 
 
 class WriteCorpus(beam.PTransform):
@@ -87,27 +87,28 @@ class WriteCorpus(beam.PTransform):
 
     `counters` is a PCollection of (name, total) drop counts and `near_dups`
     one of (lang, (documents, characters)) removed as near-duplicates, both for
-    `_stats.json`; `index` {kind: PCollection of its entries} for `_index/`. Returns a
-    one-element PCollection holding the stats dict.
+    `_stats.json`; `index` {kind: PCollection of its entries} for `_index/`; `plan` job.py's
+    JobPlan (output, temporary folder, shard rows, config, part). Returns a one-element
+    PCollection holding the stats dict (None but for the run's last part).
     """
 
-    def __init__(self, output: str, temp_dir: str, shard_rows: int, counters, near_dups, index: dict, config: dict):
+    def __init__(self, plan, counters, near_dups, index: dict):
         super().__init__()
-        self.output, self.temp_dir, self.shard_rows = output, temp_dir, shard_rows
-        self.counters, self.near_dups, self.index, self.config = counters, near_dups, index, config
+        self.plan, self.counters, self.near_dups, self.index = plan, counters, near_dups, index
 
     def expand(self, docs):
         lang_totals = docs | "LanguageStats" >> LanguageStats()
+        plan = self.plan
         n_shards = lang_totals | "ShardCount" >> beam.MapTuple(
-            lambda lang, t: (lang, shard_count(t[0], self.shard_rows))
+            lambda lang, t: (lang, shard_count(t[0], plan.shard_rows))
         )
         shards = (
             docs
             | "AssignShard" >> beam.Map(_keyed_by_shard, n_shards=beam.pvalue.AsDict(n_shards))
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShard(self.output, self.temp_dir))
+            | "WriteShards" >> beam.ParDo(_WriteShard(plan.output, plan.temp_dir, plan.part))
         )
-        index = [entries | f"WriteIndex/{kind}" >> _WriteIndex(kind, self.output, self.temp_dir)
+        index = [entries | f"WriteIndex/{kind}" >> _WriteIndex(kind, plan.output, plan.temp_dir, plan.part)
                  for kind, entries in sorted(self.index.items())]
         written = (shards, *index) | "AllWritten" >> beam.Flatten()
         return (
@@ -115,7 +116,7 @@ class WriteCorpus(beam.PTransform):
             | "Once" >> beam.Create([None])
             | "Finalize"
             >> beam.ParDo(
-                _Finalize(self.output, self.config),
+                _Finalize(plan.output, plan.config, plan.part, plan.last),
                 written=beam.pvalue.AsList(written),
                 lang_totals=beam.pvalue.AsDict(lang_totals),
                 counters=beam.pvalue.AsDict(self.counters),

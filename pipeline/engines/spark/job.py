@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from xlmr.common import files
 from xlmr.common.corpus_layout import index_path, shard_path
@@ -34,9 +34,18 @@ from .dedup import SparkShuffles
 from .stages import COUNTS, MAIN, apply_stages, output
 
 
-def run_spark(plan, master: str | None = None, settings: list[tuple[str, str]] = ()) -> dict:
-    """Run `plan` (job.py's JobPlan) on Spark; returns `_stats.json`'s content."""
+def run_spark(plans: Iterable, master: str | None = None, settings: list[tuple[str, str]] = ()) -> None:
+    """Run each of `plans` (job.py's JobPlans, a part each, made as the one before commits) on one Spark context."""
     sc, made_here = spark_context(master, list(settings))
+    try:
+        for plan in plans:
+            _run_part(sc, plan)
+    finally:
+        if made_here:
+            sc.stop()
+
+
+def _run_part(sc, plan) -> None:
     from pyspark import StorageLevel
 
     persisted = []
@@ -64,12 +73,10 @@ def run_spark(plan, master: str | None = None, settings: list[tuple[str, str]] =
         written = _write_shards(docs, plan, lang_totals, shuffles.partitions)
         for kind, entries in sorted(dedup.index.items()):
             written += _write_index(entries, kind, plan)
-        return finalize(plan.output, written, lang_totals, counters, near_dup_totals, plan.config)
+        finalize(plan.output, written, lang_totals, counters, near_dup_totals, plan.config, plan.part, plan.last)
     finally:
         for rdd in persisted:
             rdd.unpersist()
-        if made_here:
-            sc.stop()
 
 
 def _sum_tuples(a: tuple, b: tuple) -> tuple:
@@ -88,7 +95,7 @@ def _write_shards(docs, plan, lang_totals: dict[str, tuple], partitions: int) ->
         return []
     return (docs.map(functools.partial(_keyed_by_shard, first_shard, n_shards))
             .repartitionAndSortWithinPartitions(min(partitions, len(shards)), partitionFunc=operator.itemgetter(0))
-            .mapPartitions(functools.partial(_write_partition, plan.temp_dir, plan.output, shards))
+            .mapPartitions(functools.partial(_write_partition, plan.part, plan.temp_dir, plan.output, shards))
             .collect())
 
 
@@ -98,7 +105,8 @@ def _write_index(entries, kind: str, plan) -> list[tuple[str, str, str]]:
     n_files = shard_count(rows.count(), INDEX_ROWS)
     return (rows.keyBy(functools.partial(index_shard, n_files=n_files))
             .partitionBy(n_files, _identity)
-            .mapPartitionsWithIndex(functools.partial(_write_index_file, kind, n_files, plan.temp_dir, plan.output))
+            .mapPartitionsWithIndex(functools.partial(_write_index_file, kind, n_files, plan.part, plan.temp_dir,
+                                                      plan.output))
             .collect())
 
 
@@ -106,11 +114,11 @@ def _identity(key: int) -> int:
     return key
 
 
-def _write_index_file(kind: str, n_files: int, temp_dir: str, output_dir: str, index: int,
+def _write_index_file(kind: str, n_files: int, part: int, temp_dir: str, output_dir: str, index: int,
                       keyed_rows: Iterator) -> Iterator[tuple[str, str, str]]:
     rows = [row for _, row in keyed_rows]
     if rows:
-        relative = index_path(kind, index, n_files)
+        relative = index_path(kind, part, index, n_files)
         temp = files.join(temp_dir, _attempt(), relative)
         write_index(rows, kind, temp)
         yield INDEX_FILE, temp, files.join(output_dir, relative)
@@ -128,14 +136,14 @@ def _keyed_by_shard(first_shard: dict[str, int], n_shards: dict[str, int], doc):
     return (first_shard[doc.lang] + shard_of(doc.id, n_shards[doc.lang]), doc.id), doc
 
 
-def _write_partition(temp_dir: str, output_dir: str, shards: list[tuple[str, int, int]],
+def _write_partition(part: int, temp_dir: str, output_dir: str, shards: list[tuple[str, int, int]],
                      keyed_docs: Iterator) -> Iterator[tuple[str, str, str]]:
     """Write the shards of one partition, whose documents come sorted by (shard, id), each under
     this task attempt's own temporary folder."""
     attempt = _attempt()
     for shard, group in itertools.groupby(keyed_docs, key=lambda kv: kv[0][0]):
         lang, index, total = shards[shard]
-        relative = shard_path(lang, index, total)
+        relative = shard_path(lang, part, index, total)
         temp = files.join(temp_dir, attempt, relative)
         write_parquet((doc for _, doc in group), temp)
         yield lang, temp, files.join(output_dir, relative)

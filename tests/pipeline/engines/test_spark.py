@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BROKEN_RUN_FLAGS, SAMPLE_WET, read_corpus, run_job, split_warc
+from helpers import BROKEN_RUN_FLAGS, SAMPLE_WET, corpus_files, kill_after_first_part, read_corpus, run_job, split_warc
 
 pytestmark = pytest.mark.slow
 LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1"}
@@ -67,14 +67,8 @@ def test_spark_gives_the_beam_corpus(spark, quarter_warc, quarter_corpus, lm_mod
             assert row["perplexity"] == pytest.approx(expected, rel=1e-6), row["id"]
         else:
             assert row["perplexity"] is None and row["lm_bucket"] is None
-    assert written_files(out) == written_files(quarter_corpus)
+    assert corpus_files(out) == corpus_files(quarter_corpus)
     assert (out / "_SUCCESS").exists() and not (out / "_temporary").exists() and (out / "README.md").exists()
-
-
-def written_files(corpus: Path) -> dict[str, bytes]:
-    """Each shard's and index file's relative path, and for the index files their bytes."""
-    return {p.relative_to(corpus).as_posix(): p.read_bytes() if p.parts[-3] == "_index" else b""
-            for pattern in ("lang=*/*.parquet", "_index/*/*.parquet") for p in sorted(corpus.glob(pattern))}
 
 
 def test_a_run_against_an_earlier_corpus_is_beams(spark, grown_corpus, tmp_path):
@@ -86,7 +80,25 @@ def test_a_run_against_an_earlier_corpus_is_beams(spark, grown_corpus, tmp_path)
     assert spark_docs == beam_docs and beam_stats["counters"]["dedup:filtered:near_duplicate"] == 1
     for key in ("counters", "index", "languages", "crawls"):
         assert spark_stats[key] == beam_stats[key], key
-    assert written_files(out) == written_files(grown_corpus / "b")
+    assert corpus_files(out) == corpus_files(grown_corpus / "b")
+
+
+def test_a_spark_run_killed_mid_run_resumes_to_the_uninterrupted_corpus(spark, parted_corpus, tmp_path):
+    """A Spark driver SIGKILLed after its first of three parts committed; the same command again (on this
+    module's cluster) finishes with the corpus of an uninterrupted run in the same parts (Beam's)."""
+    out = tmp_path / "out"
+    inputs = sorted((parted_corpus / "in").glob("*.warc.gz"))
+    argv = ["--input", *map(str, inputs), "--output", str(out), "--part-files", "1", "--engine", "spark",
+            "--spark-master", "local[1]", "--card", "off", "--progress", "off"]
+    kill_after_first_part(argv, out, timeout=240)
+    assert not (out / "_parts" / "part-00002.json").exists()
+    run_job(argv)
+    reference_rows, reference_stats = read_corpus(parted_corpus / "out")
+    rows, stats = read_corpus(out)
+    assert rows == reference_rows
+    for key in ("counters", "languages", "crawls", "index"):
+        assert stats[key] == reference_stats[key], key
+    assert corpus_files(out) == corpus_files(parted_corpus / "out")
 
 
 @pytest.fixture(scope="module")
