@@ -84,9 +84,8 @@ class CorpusOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
         _flag(parser, "input", nargs="+", default=[], metavar="PATTERN",
-              help="WARC or WET files: local paths and globs, gs://, s3://, http(s):// URLs, "
-                   "or CommonCrawl manifests (warc.paths.gz / wet.paths.gz). WARC vs WET is "
-                   "told from the records.")
+              help="WARC or WET files: local paths and globs, gs://, s3://, http(s):// URLs, or CommonCrawl manifests "
+                   "(warc.paths.gz / wet.paths.gz). WARC vs WET is told from the records.")
         _flag(parser, "crawl", nargs="+", default=[], metavar="CC-MAIN-YYYY-WW",
               help="read these CommonCrawl crawls' manifests from data.commoncrawl.org (with or instead of --input), e.g. "
                    "CC-100's twelve, CC-MAIN-2018-05 ... CC-MAIN-2018-51; the dump column names each document's crawl")
@@ -146,9 +145,8 @@ class CorpusOptions(PipelineOptions):
                    "a column per language), local, gs:// or s3://: head is below the 30th, middle below the 60th; "
                    "for models of your own (default: CCNet's, shipped, 48 languages)")
         _flag(parser, "dedup-against", nargs="+", default=[], metavar="DIR",
-              help="earlier xlmr-corpus outputs, local, gs:// or s3://, whose content this run must not repeat: a "
-                   "paragraph whose hash one of them holds is removed, a document sharing a near-dup bucket with one "
-                   "is a near-duplicate; only their _index/ is read (docs/pipeline.md, Growing a corpus)")
+              help="earlier xlmr-corpus outputs (local, gs://, s3://) this run must not repeat: paragraphs they hold "
+                   "are removed, documents sharing a near-dup bucket with them too; only their _index/ is read")
         _flag(parser, "part-files", type=positive_int, default=None, metavar="N",
               help="cut the input files into parts of N, each a job that commits its shards and index on its own "
                    "and is deduplicated against the parts before it: the same command after a crash resumes at "
