@@ -45,6 +45,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_lm.py
+	$(BIN)/python bench/bench_grow.py
 	@# its pages may not be republished, so they are read from ../shared beside the checkout
 	@if [ -d ../shared/data/html ]; then $(BIN)/python bench/extraction_quality.py; \
 	else echo "bench/extraction_quality.py skipped: no ../shared/data/html (see its --html)"; fi

@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -258,14 +259,15 @@ def test_parts_deduplicate_against_the_parts_before(parted_corpus, quarter_corpu
     assert sum(r["id"] in whole for r in rows) > 0.8 * len(rows)
 
 
-def test_append_grows_a_corpus_that_reads_as_one(grown_corpus, tmp_path):
+def test_append_grows_a_corpus_that_reads_as_one(grown_corpus, tmp_path, monkeypatch):
     """Run A, then B with --append into the same DIR: B's part is deduplicated against A's, so DIR holds
-    what A and B-against-A hold (conftest.grown_corpus), read as one corpus with one _stats.json."""
+    what A and B-against-A hold (conftest.grown_corpus), read as one corpus with one _stats.json and card
+    by Corpus (what xlmr-tokenizer, xlmr-train and xlmr-eval read through), DuckDB and `datasets`."""
     out = tmp_path / "grown"
     shutil.copytree(grown_corpus / "a", out)
     with pytest.raises(OutputExistsError, match="--append"):
         run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(out)])
-    stats = run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(out), "--append"])
+    stats = run_job(["--input", str(grown_corpus / "b.warc.gz"), "--output", str(out), "--append", "--card", "on"])
     rows, _ = read_corpus(out)
     parts = [read_corpus(grown_corpus / name) for name in ("a", "b")]
     key = lambda r: (r["lang"], r["id"])  # noqa: E731
@@ -273,4 +275,16 @@ def test_append_grows_a_corpus_that_reads_as_one(grown_corpus, tmp_path):
     assert stats["totals"]["documents"] == sum(s["totals"]["documents"] for _, s in parts) == len(rows)
     assert stats["config"]["parts"] == 2
     assert {name for name in (out / "_parts").iterdir()} >= {out / "_parts" / "part-00001.json"}
-    assert Corpus(str(out)).languages() == stats["languages"]
+    corpus = Corpus(str(out))
+    assert corpus.languages() == stats["languages"]
+    assert sum(1 for lang in corpus.languages() for _ in corpus.paragraphs(lang, seed=0)) == (
+        stats["totals"]["paragraphs"])
+    assert dict(duckdb.sql(f"SELECT lang, count(*) FROM read_parquet('{out}/lang=*/*.parquet', "
+                           "hive_partitioning=true) GROUP BY lang").fetchall()) == {
+        lang: s["documents"] for lang, s in stats["languages"].items()}
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    assert datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "cache")).num_rows == len(rows)
