@@ -44,11 +44,13 @@ def build_tokenizer(work_dir: Path, corpus: Path) -> Path:
 def packed_batches(corpus: Path, tokdir: Path, n: int, batch: int, seq_len: int) -> list[torch.Tensor]:
     from transformers import AutoTokenizer
 
-    from xlmr.common.corpus_reader import Corpus, select_languages
+    from xlmr.common.corpus_reader import select_languages
     from xlmr.trainer.dataset import PackedStream
+    from xlmr.trainer.sources import open_source
 
     tok = AutoTokenizer.from_pretrained(tokdir)
-    stream = PackedStream(str(corpus), str(tokdir), select_languages(Corpus(str(corpus)), []), alpha=0.3,
+    sizes = select_languages(open_source(str(corpus), str(tokdir)), [])
+    stream = PackedStream(str(corpus), str(tokdir), sizes, alpha=0.3,
                           length=seq_len, bos=tok.bos_token_id, eos=tok.eos_token_id, heldout=500, seed=0)
     sequences = [ids for (ids, _), _ in zip(stream.read(0), range(n * batch))]
     return [torch.stack(sequences[i:i + batch]) for i in range(0, len(sequences), batch)]

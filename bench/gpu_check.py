@@ -141,6 +141,19 @@ def widen(tokdir: Path, out: Path, size: int, corpus: Path) -> None:
     (out / "tokenizer_config.json").write_text((tokdir / "tokenizer_config.json").read_text())
 
 
+def encode(corpus: str, tokenizer: str, out: Path) -> str:
+    """The corpus's token shards (xlmr-tokenizer encode; incremental, so a second check encodes nothing), so
+    that the loader reads ids and the check measures the model, not the tokenizer. Token shards given as
+    --data are used as they are."""
+    from xlmr.common.token_shards import is_token_dir
+    from xlmr.tokenizer.encode import encode_corpus
+
+    if is_token_dir(corpus):
+        return corpus
+    encode_corpus(corpus, tokenizer, str(out))
+    return str(out)
+
+
 def peak_tflops(device_name: str) -> float | None:
     return next((tf for name, tf in PEAK_TFLOPS if name in device_name), None)
 
@@ -152,12 +165,14 @@ def loader_child(spec: dict) -> dict:
     and the device's name."""
     import torch
 
-    from xlmr.common.corpus_reader import Corpus, select_languages
+    from xlmr.common.corpus_reader import select_languages
     from xlmr.trainer.dataset import PackedStream
     from xlmr.trainer.loading import load_tokenizer
+    from xlmr.trainer.sources import open_source
 
     tokenizer = load_tokenizer(spec["tokenizer"])
-    stream = PackedStream(spec["data"], spec["tokenizer"], select_languages(Corpus(spec["data"]), []), alpha=0.3,
+    sizes = select_languages(open_source(spec["data"], spec["tokenizer"]), [])
+    stream = PackedStream(spec["data"], spec["tokenizer"], sizes, alpha=0.3,
                           length=spec["seq_len"], bos=tokenizer.bos_token_id, eos=tokenizer.eos_token_id,
                           heldout=0, seed=0)
     sequences = stream.read(0)
@@ -470,8 +485,9 @@ def check(args) -> dict:
     cuda = args.device == "cuda"
     precision = args.precision if args.precision != "auto" else ("bf16" if cuda else "fp32")
     work = args.work_dir.resolve()
-    data = str(args.data or build_corpus(work / "udhr-corpus"))
-    tokenizer = str(args.tokenizer or build_tokenizer(Path(data), work / f"tokenizer-{Path(data).name}"))
+    corpus = str(args.data or build_corpus(work / "udhr-corpus"))
+    tokenizer = str(args.tokenizer or build_tokenizer(Path(corpus), work / f"tokenizer-{Path(corpus).name}"))
+    data = encode(corpus, tokenizer, work / f"tokens-{Path(tokenizer).name}")
     common = {"data": data, "tokenizer": tokenizer, "model": args.model, "seq_len": args.seq_len,
               "precision": precision, "device": "cuda" if cuda else "cpu", "work_dir": str(work)}
     print(f"gpu_check: inputs ready ({time.perf_counter() - started:.0f} s)", file=sys.stderr)

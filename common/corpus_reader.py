@@ -48,6 +48,18 @@ class Corpus:
         """The shards of `lang`, as paths of `self.fs`."""
         return sorted(self.fs.glob(f"{self.root}/{shard_glob(lang)}"))
 
+    def texts(self, path: str, start_row: int = 0) -> Iterator[tuple[int, str]]:
+        """(row index, text) of a shard from `start_row`, reading the text column a row group at a time."""
+        with pq.ParquetFile(path, filesystem=self.fs) as parquet:  # a local file is read by pyarrow itself
+            first = 0
+            for group in range(parquet.num_row_groups):
+                n = parquet.metadata.row_group(group).num_rows
+                if first + n > start_row:
+                    texts = parquet.read_row_group(group, columns=["text"]).column("text").to_pylist()
+                    for i in range(max(0, start_row - first), n):
+                        yield first + i, texts[i]
+                first += n
+
     def paragraphs(self, lang: str, seed: int) -> Iterator[str]:
         """Every paragraph of `lang`, shards in a seeded random order, row group by row group."""
         shards = self.shards(lang)

@@ -175,7 +175,6 @@ def make_plan(args, checkpoint: Checkpoint, parallel: ParallelSet) -> Plan:
     from xlmr.common.alpha_sampling import sampling_probabilities
     from xlmr.common.corpus_reader import select_languages
     from xlmr.trainer.evaluate import heldout_sequences
-    from xlmr.trainer.loading import load_encoder
 
     from .embeddings import default_layer
 
@@ -189,14 +188,13 @@ def make_plan(args, checkpoint: Checkpoint, parallel: ParallelSet) -> Plan:
         raise EvalError(f"--layer {layer}: the model has {config.num_hidden_layers} layers (0 = embeddings, "
                         f"1..{config.num_hidden_layers} = transformer layers)")
 
-    data, corpus = _corpus(args, run, tasks, named)
+    data, corpus = _corpus(args, run, tasks, named, checkpoint.encoder_dir)
     # The training corpus: the languages the run trained on, else the whole corpus.
     sizes = select_languages(corpus, trained.get("languages", [])) if corpus else {}
     parallel_languages, mlm_languages = _languages(args, parallel, sizes, tasks)
     heldout = {}
     if "mlm" in tasks:
-        heldout = heldout_sequences(corpus, sorted(mlm_languages), training.heldout_paragraphs,
-                                    load_encoder(checkpoint.encoder_dir), training.seq_len,
+        heldout = heldout_sequences(corpus, sorted(mlm_languages), training.heldout_paragraphs, training.seq_len,
                                     tokenizer.bos_token_id, tokenizer.eos_token_id, training.eval_sequences)
         if not heldout:
             _cannot_run("mlm", tasks, named,
@@ -217,9 +215,11 @@ def make_plan(args, checkpoint: Checkpoint, parallel: ParallelSet) -> Plan:
     return Plan(suite, training, data, heldout, languages)
 
 
-def _corpus(args, run: TrainingRun | None, tasks: list[str], named: bool):
-    """(where the corpus is, Corpus), or (None, None) when there is none: then no mlm task."""
-    from xlmr.common.corpus_reader import Corpus
+def _corpus(args, run: TrainingRun | None, tasks: list[str], named: bool, encoder_dir: str):
+    """(where the corpus is, the trainer's source of it: text or token shards), or (None, None) when there is
+    none: then no mlm task."""
+    from xlmr.trainer.errors import TrainError
+    from xlmr.trainer.sources import open_source
 
     data = args.data
     no_corpus = (f"--tasks mlm needs --data: the xlmr-corpus output {args.model} trained on "
@@ -229,7 +229,10 @@ def _corpus(args, run: TrainingRun | None, tasks: list[str], named: bool):
         if "://" not in data and not os.path.isdir(data):
             no_corpus = f"the training run's --data {run.args['data']} is not at {data}: pass --data"
             data = None
-    corpus = Corpus(data, flag="--data") if data else None
+    try:
+        corpus = open_source(data, encoder_dir) if data else None
+    except TrainError as exc:
+        raise EvalError(str(exc)) from exc
     if "mlm" in tasks and not corpus:
         _cannot_run("mlm", tasks, named, no_corpus)
     return data, corpus

@@ -134,12 +134,22 @@ def lm_models(sample_corpus, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained(sample_corpus, sample_tokenizer, tmp_path_factory):
-    """OUT of a 40-step tiny-model run on the sample (final/ is the checkpoint xlmr-eval tests score)."""
+def sample_tokens(sample_corpus, sample_tokenizer, tmp_path_factory):
+    """The sample corpus encoded by the sample tokenizer (xlmr-tokenizer encode): the trainer's token path."""
+    from xlmr.tokenizer.encode import encode_corpus
+
+    return _built_once(tmp_path_factory, "sample-tokens",
+                       lambda out: encode_corpus(str(sample_corpus), str(sample_tokenizer), str(out), workers=2))
+
+
+@pytest.fixture(scope="session")
+def trained(sample_tokens, sample_tokenizer, tmp_path_factory):
+    """OUT of a 40-step tiny-model run on the sample's token shards, as `make demo` trains (final/ is the
+    checkpoint xlmr-eval tests score; its run's --data is the token directory)."""
     from xlmr.trainer.cli import main
 
     def train(out):
-        assert main(train_flags(sample_corpus, sample_tokenizer, out, "--max-steps", 40, "--warmup", 4,
+        assert main(train_flags(sample_tokens, sample_tokenizer, out, "--max-steps", 40, "--warmup", 4,
                                 "--save-every", 10, "--keep-checkpoints", 2, "--workers", 1, "--batch-size", 8,
                                 "--eval-every", 20)) == 0
     return _built_once(tmp_path_factory, "trained", train)

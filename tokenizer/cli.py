@@ -5,6 +5,10 @@
 
 TOKDIR receives sentencepiece.bpe.model, the Hugging Face files
 (AutoTokenizer.from_pretrained(TOKDIR) loads it), sampling.json and fertility.json.
+
+    xlmr-tokenizer encode --corpus out/corpus --tokenizer out/tokenizer --output out/tokens [--workers N]
+
+encodes the corpus once into token shards for `xlmr-train --data out/tokens` (tokenizer/encode.py).
 """
 
 from __future__ import annotations
@@ -107,7 +111,46 @@ def run(argv: list[str] | None = None) -> dict:
     return {"sampling": sampling, "fertility": report}
 
 
+def encode_main(argv: list[str]) -> int:
+    from tqdm import tqdm
+
+    from xlmr.common.files import local_input
+
+    from .encode import encode_corpus
+
+    parser = argparse.ArgumentParser(
+        prog="xlmr-tokenizer encode", formatter_class=HelpFormatter,
+        description="Encode an xlmr-corpus output once with a trained tokenizer into token shards (uint32 ids, "
+                    "memory-mapped by xlmr-train --data TOK). Encoding into the same TOK again adds only the "
+                    "shards it lacks (a corpus grown by xlmr-corpus --append).")
+    parser.add_argument("--corpus", required=True, metavar="DIR", help="an xlmr-corpus output, local, gs:// or s3://")
+    parser.add_argument("--tokenizer", required=True, metavar="TOKDIR",
+                        help="an xlmr-tokenizer output, local, gs:// or s3://")
+    parser.add_argument("--output", required=True, metavar="TOK", help="where the token shards go: local, gs:// or s3://")
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                        help="processes encoding shards side by side (default: every core)")
+    args = parser.parse_args(argv)
+    try:
+        tokdir = local_input(args.tokenizer)
+        with tqdm(unit="shard", desc="encoding") as bar:
+            def progress(done, total):
+                bar.total = total
+                bar.update(1)
+            manifest = encode_corpus(args.corpus, str(tokdir), args.output, args.workers, progress)
+    except (CorpusError, FileNotFoundError) as exc:
+        print(f"xlmr-tokenizer encode: error: {exc}", file=sys.stderr)
+        return 2
+    tokens = sum(lang["tokens"] for lang in manifest["languages"].values())
+    print(f"{tokens:,} tokens in {sum(len(s) for s in manifest['shards'].values())} shards "
+          f"({manifest['encoded']['shards']} encoded now, {manifest['encoded']['seconds']}s): {args.output} "
+          f"(xlmr-train --data {args.output})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["encode"]:
+        return encode_main(argv[1:])
     try:
         result = run(argv)
     except (CorpusError, VocabularyError) as exc:

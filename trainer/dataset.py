@@ -22,18 +22,19 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from xlmr.common.alpha_sampling import sampling_probabilities
-from xlmr.common.corpus_reader import Corpus
 
-from .loading import load_encoder
 from .packing import Packer
 from .shard_stream import EmptyStream, LanguageStream, assign, heldout_count
+from .sources import open_source
 
 
 class PackedStream(IterableDataset):
-    def __init__(self, corpus: str, tokdir: str, sizes: dict[str, int], *, alpha: float, length: int,
+    """`data`: an xlmr-corpus output or its token shards (sources.py); `tokdir` the local tokenizer."""
+
+    def __init__(self, data: str, tokdir: str, sizes: dict[str, int], *, alpha: float, length: int,
                  bos: int, eos: int, heldout: int, seed: int, rank: int = 0, world: int = 1, workers: int = 0,
                  shift: int = 0, states: dict | None = None):
-        self.corpus, self.tokdir, self.length, self.bos, self.eos = corpus, tokdir, length, bos, eos
+        self.data, self.tokdir, self.length, self.bos, self.eos = data, tokdir, length, bos, eos
         self.heldout, self.seed, self.rank, self.workers, self.shift = heldout, seed, rank, max(workers, 1), shift
         self.readers = world * self.workers
         self.states = states or {}
@@ -52,18 +53,17 @@ class PackedStream(IterableDataset):
         yield from self.read(self.reader_id(info.id if info else 0))
 
     def read(self, reader: int) -> Iterator[tuple[torch.Tensor, dict]]:
-        corpus = Corpus(self.corpus)
-        encode = load_encoder(self.tokdir)
+        source = open_source(self.data, self.tokdir)
         state = self.states.get(reader, {"k": 0, "languages": {}, "empty": []})
         k, positions, empty = state["k"], dict(state["languages"]), set(state["empty"])
         packers: dict[str, Packer] = {}
 
         def packer(lang: str) -> Packer:
             if lang not in packers:
-                paths = corpus.shards(lang)
-                stream = LanguageStream(corpus.fs, assign(paths, self.readers, reader),
-                                        (paths[0], heldout_count(corpus.languages()[lang]["paragraphs"], self.heldout)),
-                                        encode, f"{self.seed}:{lang}:{reader}")
+                paths = source.shards(lang)
+                stream = LanguageStream(source, assign(paths, self.readers, reader),
+                                        (paths[0], heldout_count(source.languages()[lang]["paragraphs"], self.heldout)),
+                                        f"{self.seed}:{lang}:{reader}")
                 position, used = positions.get(lang, ((0, 0, 0, 0), 0))
                 packers[lang] = Packer(stream.paragraphs(tuple(position)), self.length, self.bos, self.eos, used)
             return packers[lang]

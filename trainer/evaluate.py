@@ -17,15 +17,16 @@ from .packing import pack_all
 from .shard_stream import heldout_count, heldout_paragraphs
 
 
-def heldout_sequences(corpus, languages: list[str], wanted: int, encode, length: int, bos: int, eos: int,
+def heldout_sequences(source, languages: list[str], wanted: int, length: int, bos: int, eos: int,
                       max_sequences: int) -> dict[str, list[list[int]]]:
-    """Per language, the packed held-out paragraphs (the ones every training reader skips)."""
+    """Per language, the packed held-out paragraphs (the ones every training reader skips) of a
+    source (sources.py: text or token shards)."""
     out = {}
     for lang in languages:
-        n = heldout_count(corpus.languages()[lang]["paragraphs"], wanted)
+        n = heldout_count(source.languages()[lang]["paragraphs"], wanted)
         if n:
-            paragraphs = heldout_paragraphs(corpus.fs, corpus.shards(lang)[0], n)
-            out[lang] = list(pack_all(encode(paragraphs), length, bos, eos))[:max_sequences]
+            paragraphs = heldout_paragraphs(source, source.shards(lang)[0], n)
+            out[lang] = list(pack_all(source.encode(paragraphs), length, bos, eos))[:max_sequences]
     return out
 
 

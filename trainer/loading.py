@@ -1,8 +1,7 @@
-"""Reading an xlmr-tokenizer output: the transformers tokenizer, and the fast encoder that packs text."""
+"""Reading an xlmr-tokenizer output: the transformers tokenizer (the encoder that packs text is
+common/token_shards.paragraph_encoder, shared with `xlmr-tokenizer encode`)."""
 
 from __future__ import annotations
-
-import os
 
 from .errors import TrainError
 
@@ -18,11 +17,3 @@ def load_tokenizer(tokdir: str, flag: str = "--tokenizer"):
     if tokenizer.mask_token_id is None or tokenizer.pad_token_id is None:
         raise TrainError(f"{flag} {tokdir} has no <mask> or <pad> token: expected an XLM-R tokenizer")
     return tokenizer
-
-
-def load_encoder(tokdir: str):
-    """Paragraphs -> token ids without special tokens, with the tokenizer's own Rust backend."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(os.path.join(tokdir, "tokenizer.json"))
-    return lambda texts: [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Callable, Iterator
-
-import pyarrow.parquet as pq
+from typing import Iterator
 
 Position = tuple[int, int, int, int]  # epoch, slot in the epoch's shard order, row in the shard, paragraph in the row
-Encode = Callable[[list[str]], list[list[int]]]
 
 
 class EmptyStream(Exception):
@@ -51,32 +48,22 @@ def heldout_count(paragraphs: int, wanted: int) -> int:
     return min(wanted, paragraphs // 10)
 
 
-def rows(fs, path: str, start_row: int = 0) -> Iterator[tuple[int, str]]:
-    """(row index, text) of a shard from `start_row`, reading the text column a row group at a time."""
-    with pq.ParquetFile(path, filesystem=fs) as parquet:  # a local file is read by pyarrow itself
-        first = 0
-        for group in range(parquet.num_row_groups):
-            n = parquet.metadata.row_group(group).num_rows
-            if first + n > start_row:
-                texts = parquet.read_row_group(group, columns=["text"]).column("text").to_pylist()
-                for i in range(max(0, start_row - first), n):
-                    yield first + i, texts[i]
-            first += n
-
-
-def heldout_paragraphs(fs, first_shard: str, n: int) -> list[str]:
-    """The first `n` paragraphs of the language's first shard: its evaluation text."""
-    out: list[str] = []
-    for _, text in rows(fs, first_shard):
+def heldout_paragraphs(source, first_shard: str, n: int) -> list:
+    """The first `n` paragraphs of the language's first shard, as the source gives them (texts, or
+    token ids): its evaluation text."""
+    out: list = []
+    for _, paragraphs in source.rows(first_shard):
         if len(out) >= n:
             break
-        out += text.split("\n")[: n - len(out)]
+        out += paragraphs[: n - len(out)]
     return out
 
 
 class LanguageStream:
-    def __init__(self, fs, slices: list[Slice], heldout: tuple[str, int], encode: Encode, seed: str):
-        self.fs, self.slices, self.encode, self.seed = fs, slices, encode, seed
+    """One language's paragraphs for one reader, from a source (sources.py: text or token shards)."""
+
+    def __init__(self, source, slices: list[Slice], heldout: tuple[str, int], seed: str):
+        self.source, self.slices, self.seed = source, slices, seed
         self.heldout_shard, self.heldout = heldout
 
     def order(self, epoch: int) -> list[Slice]:
@@ -105,8 +92,7 @@ class LanguageStream:
         # so rows before start_row are still counted when either applies.
         counted = piece.stride > 1 or skip
         p = 0
-        for row, text in rows(self.fs, piece.path, 0 if counted else start_row):
-            paragraphs = text.split("\n")
+        for row, paragraphs in self.source.rows(piece.path, 0 if counted else start_row):
             if row < start_row:
                 p += len(paragraphs)
                 continue
@@ -115,5 +101,5 @@ class LanguageStream:
                     and p + i >= skip]
             p += len(paragraphs)
             if kept:
-                for (i, _), ids in zip(kept, self.encode([t for _, t in kept])):
+                for (i, _), ids in zip(kept, self.source.encode([t for _, t in kept])):
                     yield (epoch, slot, row, i), ids

@@ -23,7 +23,7 @@ from typing import Callable, Iterator, NamedTuple
 
 import torch
 
-from xlmr.common.corpus_reader import Corpus, select_languages
+from xlmr.common.corpus_reader import select_languages
 from xlmr.common.files import local_input
 
 from . import checkpoint
@@ -33,11 +33,12 @@ from .distributed import autocast_for, setup, teardown
 from .errors import NonFiniteLoss, TrainError
 from .evaluate import evaluate, format_report, heldout_sequences
 from .flops import training_flops_per_token
-from .loading import load_encoder, load_tokenizer
+from .loading import load_tokenizer
 from .masking import IGNORE, Vocabulary, derive_seed, mask_tokens
 from .optim import build_optimizer, linear_schedule, rebase
 from .presets import model_config
 from .run_dir import RunDir
+from .sources import open_source
 from .sparse_mlm import SparseMaskedLM
 from .training_report import write_training_report
 
@@ -149,8 +150,8 @@ def open_run(args, ctx) -> tuple[Run, TrainState]:
     except FileNotFoundError as exc:
         raise TrainError(f"--tokenizer {exc}") from exc
     tokenizer = load_tokenizer(tokdir)
-    corpus = Corpus(args.data, flag="--data")
-    sizes = select_languages(corpus, args.languages)
+    source = open_source(args.data, tokdir)  # text or token shards
+    sizes = select_languages(source, args.languages)
     config = model_config(args.model, tokenizer)
     recorded = {"workers": args.workers, "vocabulary": checkpoint.vocabulary_digest(tokenizer), "model": args.model,
                 "seq_len": args.seq_len}
@@ -181,7 +182,7 @@ def open_run(args, ctx) -> tuple[Run, TrainState]:
         # The last step of resuming, once the loader has started: from here on the global RNG
         # (dropout) draws exactly what the uninterrupted run drew.
         _restore_rng(state)
-    heldout = heldout_sequences(corpus, sorted(sizes), args.eval_paragraphs, load_encoder(tokdir), args.seq_len,
+    heldout = heldout_sequences(source, sorted(sizes), args.eval_paragraphs, args.seq_len,
                                 tokenizer.bos_token_id, tokenizer.eos_token_id, args.eval_sequences)
     if ctx.main:
         out.fetch("metrics.jsonl")

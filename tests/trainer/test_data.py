@@ -14,6 +14,7 @@ from xlmr.trainer.dataset import PackedStream, advance
 from xlmr.trainer.masking import IGNORE, Vocabulary, mask_tokens
 from xlmr.trainer.packing import Packer, pack_all
 from xlmr.trainer.shard_stream import EmptyStream, LanguageStream, assign, heldout_count, heldout_paragraphs
+from xlmr.trainer.sources import TextSource
 
 from helpers import read_corpus
 
@@ -101,12 +102,12 @@ def test_readers_see_disjoint_paragraphs_and_skip_the_heldout(sample_corpus):
         held = heldout_count(corpus.languages()[lang]["paragraphs"], 20)
         seen = []
         for reader in range(readers):
-            stream = LanguageStream(corpus.fs, assign(paths, readers, reader), (paths[0], held),
-                                    lambda texts: [[t] for t in texts], f"0:{lang}:{reader}")
+            stream = LanguageStream(TextSource(corpus, lambda texts: [[t] for t in texts]),
+                                    assign(paths, readers, reader), (paths[0], held), f"0:{lang}:{reader}")
             got = _one_epoch(stream)
             assert got, f"reader {reader} has no {lang}"
             seen += got
-        heldout = heldout_paragraphs(corpus.fs, paths[0], held)
+        heldout = heldout_paragraphs(TextSource(corpus, None), paths[0], held)
         everything = [p for r in rows if r["lang"] == lang for p in r["text"].split("\n")]
         assert len(heldout) == held > 0
         assert len(seen) == len(set(seen)) and not set(seen) & set(heldout)
@@ -118,7 +119,8 @@ def test_a_share_that_tokenises_to_nothing_is_empty_not_endless(sample_corpus):
     holding only such text must give the language up instead of spinning through epochs."""
     corpus = Corpus(str(sample_corpus))
     paths = corpus.shards("nl")
-    stream = LanguageStream(corpus.fs, assign(paths, 4, 1), (paths[0], 0), lambda texts: [[] for _ in texts], "0:nl:1")
+    stream = LanguageStream(TextSource(corpus, lambda texts: [[] for _ in texts]), assign(paths, 4, 1), (paths[0], 0),
+                            "0:nl:1")
     with pytest.raises(EmptyStream):
         Packer(stream.paragraphs(), 16, 0, 2).sequence()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -208,3 +210,32 @@ def test_mixed_precision_paths_train(precision, sample_corpus, sample_tokenizer,
     assert len(losses) == 4 and all(0 < x < 20 for x in losses)
     scaler = torch.load(out / "checkpoints" / "step-4" / "scheduler.pt", weights_only=True)["scaler"]
     assert (scaler is not None) == (precision == "fp16")
+
+
+def test_token_shards_train_as_the_text_and_resume_exactly_after_sigkill(sample_corpus, sample_tokens,
+                                                                         sample_tokenizer, tmp_path):
+    """The token path (xlmr-tokenizer encode, then --data TOK) gives the text path's losses, gradient norms
+    and weights, step for step; a run on it SIGKILLed after its step-10 checkpoint resumes (--resume) to
+    bit-identical weights."""
+    common = ("--max-steps", 24, "--warmup", 2, "--save-every", 10, "--workers", 2, "--keep-checkpoints", 5)
+    text, tokens, killed = tmp_path / "text", tmp_path / "tokens", tmp_path / "killed"
+    assert main(_flags(sample_corpus, sample_tokenizer, text, *common)) == 0
+    assert main(_flags(sample_tokens, sample_tokenizer, tokens, *common)) == 0
+    curve = lambda out: [(r["step"], r["loss"], r["grad_norm"]) for r in _records(out)]  # noqa: E731
+    assert curve(tokens) == curve(text) and len(curve(text)) == 24
+    whole = AutoModel_weights(tokens / "final")
+    assert all(torch.equal(whole[k], v) for k, v in AutoModel_weights(text / "final").items())
+
+    child = subprocess.Popen([sys.executable, "-m", "xlmr.trainer", *map(str, _flags(
+        sample_tokens, sample_tokenizer, killed, *common))], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not (killed / "checkpoints" / "step-10").exists():
+        assert child.poll() is None and time.monotonic() < deadline, child.stderr.read()[-2000:]
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not (killed / "final").exists(), "the run finished before it was killed"
+    assert main(_flags(sample_tokens, sample_tokenizer, killed, *common, "--resume")) == 0
+    resumed = AutoModel_weights(killed / "final")
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    assert curve(killed) == curve(tokens)
