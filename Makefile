@@ -1,6 +1,6 @@
 # The two commands of the README. Each creates .venv and installs what it needs.
-#   make demo   run xlmr-corpus end to end on the bundled sample, then xlmr-tokenizer,
-#               then a short CPU training run of the tiny model, loaded back with transformers,
+#   make demo   run xlmr-corpus end to end on the bundled sample, then xlmr-tokenizer (and its
+#               encode into token shards), then a short CPU training run of the tiny model, loaded back with transformers,
 #               then xlmr-eval on it (prints the per-language table)
 #   make test   run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -20,14 +20,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[all,dev,spark]'
 	touch $@
 
-# The corpus, a tokenizer on it (8,000 pieces: what the small sample can fill), then a
-# tiny model trained for 80 steps on CPU, loaded back through transformers and evaluated.
+# The corpus, a tokenizer on it (8,000 pieces: what the small sample can fill), the corpus
+# encoded with it into token shards, then a tiny model trained on them for 80 steps on CPU, loaded back through transformers and evaluated.
 demo: $(VENV)/.installed
 	$(BIN)/xlmr-corpus --input sample/sample.warc.gz sample/sample.warc.wet.gz \
 		--output out/corpus --overwrite
 	$(BIN)/xlmr-tokenizer --corpus out/corpus --output out/tokenizer \
 		--vocab-size 8000 --sentences 20000
-	$(BIN)/xlmr-train --data out/corpus --tokenizer out/tokenizer --output out/model --overwrite \
+	$(BIN)/xlmr-tokenizer encode --corpus out/corpus --tokenizer out/tokenizer --output out/tokens
+	$(BIN)/xlmr-train --data out/tokens --tokenizer out/tokenizer --output out/model --overwrite \
 		--model tiny --max-steps 80 --warmup 8 --batch-size 16 --seq-len 128 --workers 1 \
 		--save-every 40 --eval-every 40 --eval-paragraphs 50
 	$(BIN)/python -c "from transformers import pipeline; \

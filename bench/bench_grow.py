@@ -22,39 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
 import realistic_input  # noqa: E402  (bench/ is on sys.path when this script runs)
-
-
-def job_flags(inputs: list[Path], output: Path, extractor: str, *extra: str) -> list[str]:
-    return ["--input", *map(str, inputs), "--output", str(output), "--overwrite", "--card", "off",
-            "--progress", "off", "--direct_num_workers", "1", "--extractor", extractor, *extra]
-
-
-def child(argv: list[str]) -> None:
-    from xlmr.pipeline.job import run
-
-    start = time.perf_counter()
-    stats = run(argv)
-    print(json.dumps({"wall_s": time.perf_counter() - start, "documents": stats["totals"]["documents"],
-                      "index": stats["index"], "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-
-
-def run_child(argv: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *argv], cwd=REPO, capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"job failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from job_child import job_flags, output_arguments, run_job  # noqa: E402
 
 
 def synthetic_prior(real: Path, out: Path, documents: int, rows_per_document: dict[str, float]) -> Path:
@@ -87,14 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each size, alternating")
     parser.add_argument("--extractor", default="resiliparse",
                         help="the run's extractor: resiliparse keeps the plain run short; the join costs the same")
-    parser.add_argument("--work-dir", type=Path, default=REPO / "bench" / "out", help="inputs and outputs go here")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    output_arguments(parser)
     args = parser.parse_args(argv)
 
     inputs = realistic_input.build(args.work_dir / "realistic")
     with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
         tmp = Path(tmp)
-        real = run_child(job_flags(inputs, tmp / "real", args.extractor))
+        real = run_job(job_flags(inputs, tmp / "real", "--extractor", args.extractor))
         per_doc = {kind: entry["rows"] / real["documents"] for kind, entry in real["index"].items()}
         bytes_per_doc = {kind: entry["bytes"] / real["documents"] for kind, entry in real["index"].items()}
         print(f"the realistic corpus: {real['documents']} documents; index rows a document "
@@ -106,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.repeat):
             for n in args.prior:
                 extra = ["--dedup-against", str(priors[n])] if n else []
-                results[n].append(run_child(job_flags(inputs, tmp / "out", args.extractor, *extra)))
+                results[n].append(run_job(job_flags(inputs, tmp / "out", "--extractor", args.extractor, *extra)))
 
     wall = {n: statistics.median(r["wall_s"] for r in rs) for n, rs in results.items()}
     rss = {n: statistics.median(r["max_rss_mb"] for r in rs) for n, rs in results.items()}
@@ -129,7 +104,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        child(sys.argv[2:])
-    else:
-        main()
+    main()

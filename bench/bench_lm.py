@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,30 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the ARPA writer the tests use
 
 import realistic_input  # noqa: E402  (bench/ is on sys.path when this script runs)
-
-
-def job_flags(inputs: list[Path], output: Path, *extra: str) -> list[str]:
-    return ["--input", *map(str, inputs), "--output", str(output), "--overwrite", "--card", "off",
-            "--progress", "off", "--direct_num_workers", "1", *extra]
-
-
-def child(argv: list[str]) -> None:
-    """One job in this (fresh) process; prints its wall time, pages and peak RSS as JSON."""
-    from xlmr.pipeline.job import run
-
-    start = time.perf_counter()
-    stats = run(argv)
-    wall = time.perf_counter() - start
-    print(json.dumps({"wall_s": wall, "documents": stats["totals"]["documents"],
-                      "pages": stats["counters"]["read:passed"],  # HTML 200 responses and WET texts
-                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-
-
-def run_child(argv: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *argv], cwd=REPO, capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"job failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from job_child import job_flags, output_arguments, run_job  # noqa: E402
 
 
 def texts_by_language(corpus: Path) -> dict[str, list[str]]:
@@ -121,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--languages", type=int, default=4, help="model this many languages (most documents first)")
     parser.add_argument("--vocab", type=int, default=8000, help="SentencePiece pieces of each model")
     parser.add_argument("--order", type=int, default=5, help="n-gram order (CCNet's: 5)")
-    parser.add_argument("--work-dir", type=Path, default=REPO / "bench" / "out", help="inputs and outputs go here")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    output_arguments(parser)
     args = parser.parse_args(argv)
 
     from helpers import write_lm_models
@@ -130,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     inputs = realistic_input.build(args.work_dir / "realistic")
     with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
         tmp = Path(tmp)
-        plain = run_child(job_flags(inputs, tmp / "plain"))
+        plain = run_job(job_flags(inputs, tmp / "plain"))
         texts = texts_by_language(tmp / "plain")
         modelled = dict(list(texts.items())[:args.languages])
         start = time.perf_counter()
@@ -142,10 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         memory = model_load(tmp / "lm", list(modelled))
         runs = {"plain": [plain], "lm": []}
         for i in range(args.repeat):
-            runs["lm"].append(run_child(job_flags(inputs, tmp / "lm-out", "--lm-models", str(tmp / "lm"),
+            runs["lm"].append(run_job(job_flags(inputs, tmp / "lm-out", "--lm-models", str(tmp / "lm"),
                                                   "--lm-filter", "off")))
             if i + 1 < args.repeat:
-                runs["plain"].append(run_child(job_flags(inputs, tmp / "plain")))
+                runs["plain"].append(run_job(job_flags(inputs, tmp / "plain")))
 
     wall = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()}
     rss = {k: max(r["max_rss_mb"] for r in v) for k, v in runs.items()}
@@ -171,7 +146,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        child(sys.argv[2:])
-    else:
-        main()
+    main()

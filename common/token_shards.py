@@ -80,21 +80,26 @@ def write_shard(rows: Iterable[list[list[int]]], directory: str | Path, name: st
 
 
 class TokenShard:
-    """One token shard, memory-mapped: a row's paragraphs are slices of the flat ids."""
+    """One token shard, memory-mapped (plain ndarray views of the maps: slicing a np.memmap costs a
+    subclass object each time)."""
 
     def __init__(self, directory: Path, name: str):
         self.ids, self.paragraph_starts, self.row_starts = (
-            np.load(directory / shard_file(name, part), mmap_mode="r") for part in PARTS)
+            np.load(directory / shard_file(name, part), mmap_mode="r").view(np.ndarray) for part in PARTS)
 
     @property
     def num_rows(self) -> int:
         return len(self.row_starts) - 1
 
-    def row(self, row: int) -> list[np.ndarray]:
-        """The token ids of each paragraph of row `row`, as views of the mapped file."""
+    def row(self, row: int) -> list[list[int]]:
+        """The token ids of each paragraph of row `row`: the row's ids read from the map at once."""
         first, last = int(self.row_starts[row]), int(self.row_starts[row + 1])
         bounds = self.paragraph_starts[first:last + 1].tolist()
-        return [self.ids[a:b] for a, b in zip(bounds, bounds[1:])]
+        if not bounds:
+            return []
+        start = bounds[0]
+        flat = self.ids[start:bounds[-1]].tolist()
+        return [flat[a - start:b - start] for a, b in zip(bounds, bounds[1:])]
 
 
 class TokenCorpus:
@@ -102,8 +107,13 @@ class TokenCorpus:
 
     def __init__(self, uri: str, flag: str = "--data"):
         self.uri, self.flag = uri, flag
+        if files.is_remote(uri):
+            # every rank's every worker would download it: copy it to the node's disk once instead
+            raise TokenShardsError(f"{flag} {uri}: token shards are memory-mapped, so they must be on local disk; "
+                                   f"copy them to each node once (e.g. gcloud storage cp -r {uri} /mnt/ssd/) and "
+                                   "pass that directory")
         try:
-            self.root = files.local_input(uri)  # mapped files must be local: a remote TOK is copied first
+            self.root = Path(uri.removeprefix("file://"))
             self.manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise TokenShardsError(f"{flag} {uri}: not an xlmr-tokenizer encode output ({exc})") from exc
@@ -123,7 +133,8 @@ class TokenCorpus:
         """The language's token shards by name (lang=<code>/<stem>), in the order of the corpus's shards."""
         return [f"{language_dir(lang)}/{stem}" for stem in sorted(self.manifest["shards"].get(lang, {}))]
 
-    @functools.lru_cache(maxsize=64)
+    # A reader has one shard of each language open at a time: room for 128 (each map holds a file descriptor).
+    @functools.lru_cache(maxsize=128)
     def open(self, name: str) -> TokenShard:
         return TokenShard(self.root, name)
 

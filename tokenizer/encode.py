@@ -39,8 +39,10 @@ def _encode(shard: str) -> tuple[str, dict]:
         for paragraphs in split:
             yield [next(ids) for _ in paragraphs]
 
-    name = shard_name(shard)
-    return name, {**write_shard(rows(), _worker["out"], name), "source_bytes": corpus.fs.size(shard)}
+    name, started = shard_name(shard), time.perf_counter()
+    counts = write_shard(rows(), _worker["out"], name)
+    # the source's size tells a later run whether the shard changed; the seconds, the cost per core
+    return name, {**counts, "source_bytes": corpus.fs.size(shard), "seconds": round(time.perf_counter() - started, 4)}
 
 
 def encode_corpus(corpus_uri: str, tokdir: str, output: str, workers: int | None = None,

@@ -38,7 +38,7 @@ class TextSource:
 
 
 class TokenSource:
-    """Token shards: a row's paragraphs are views of mapped ids, and `encode` only makes them lists."""
+    """Token shards: a row's paragraphs come as ids already, read from the mapped files."""
 
     def __init__(self, tokens: TokenCorpus):
         self.tokens = tokens
@@ -56,8 +56,8 @@ class TokenSource:
             yield row, opened.row(row)
 
     @staticmethod
-    def encode(paragraphs: list) -> list[list[int]]:
-        return [ids.tolist() for ids in paragraphs]
+    def encode(paragraphs: list[list[int]]) -> list[list[int]]:
+        return paragraphs
 
 
 def open_source(data: str, tokdir: str, flag: str = "--data") -> TextSource | TokenSource:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import math
 import os
 import tempfile
