@@ -72,9 +72,17 @@ def test_tokenizer_and_trainer_on_gcs_with_resume(gcs, gcs_corpus, tmp_path, cap
     _run(tokenizer, "--corpus", gcs_corpus, "--output", f"{b}/tok", "--vocab-size", 3000,
          "--sentences", 1000)
     assert {"sentencepiece.bpe.model", "tokenizer.json", "sampling.json", "fertility.json"} <= _names(gcs, "tok/")
+    encode = ["encode", "--corpus", gcs_corpus, "--tokenizer", f"{b}/tok", "--output", f"{b}/tokens", "--workers", 1]
+    _run(tokenizer, *encode)
+    names = _names(gcs, "tokens/")
+    assert "manifest.json" in names and any(n.endswith(".ids.npy") for n in names)
+    _run(tokenizer, *encode)  # the remote manifest read back: nothing left to encode
+    assert "(0 encoded now" in capsys.readouterr().out
     train = ["--data", gcs_corpus, "--tokenizer", f"{b}/tok", "--output", f"{b}/model", "--model", "tiny",
              "--seq-len", 64, "--batch-size", 4, "--workers", 1, "--warmup", 1, "--save-every", 2,
              "--keep-checkpoints", 2, "--eval-every", 0, "--eval-paragraphs", 2, "--log-every", 1]
+    assert trainer([*map(str, train), "--data", f"{b}/tokens", "--max-steps", "4"]) == 2  # mapped: local only
+    assert "must be on local disk" in capsys.readouterr().err
     _run(trainer, *train, "--max-steps", 4)
     capsys.readouterr()
     _run(trainer, *train, "--max-steps", 6, "--resume")
