@@ -1,6 +1,6 @@
 """`xlmr-train`: train an XLM-R masked language model on an xlmr-corpus output with an xlmr-tokenizer tokenizer.
 
-    xlmr-train --data out/corpus --tokenizer out/tokenizer --output out/model [--model base] ...
+    xlmr-train --data out/tokens --tokenizer out/tokenizer --output out/model [--model base] ...
     torchrun --nproc-per-node 8 -m xlmr.trainer --data gs://... --tokenizer ... --output ...
 
 OUT receives checkpoints/step-N/, metrics.jsonl, final/ (a Hugging Face
@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=HelpFormatter)
     io = parser.add_argument_group("data and output")
     io.add_argument("--data", required=True, metavar="DIR",
-                    help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
+                    help="the corpus's token shards from xlmr-tokenizer encode (a local directory: they are "
+                         "memory-mapped), or the xlmr-corpus output itself, local, gs:// or s3://, tokenised as it is "
+                         "read (the same sequences, ~50x slower per dataloader worker)")
     io.add_argument("--tokenizer", required=True, metavar="TOKDIR",
                     help="an xlmr-tokenizer output, local, gs:// or s3:// (AutoTokenizer.from_pretrained loads it)")
     io.add_argument("--output", required=True, metavar="OUT",
