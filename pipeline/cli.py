@@ -23,6 +23,14 @@ Any Apache Beam pipeline option is accepted as well, for example:
   --direct_num_workers N --direct_running_mode in_memory|multi_threading|multi_processing
   --project P --region R --temp_location gs://... (Dataflow)
 
+Under DataflowRunner the command waits for the job by default, printing its read counters
+(files done, bytes) every --progress-interval seconds, then writes the dataset card. It ends
+at submission instead, with exit status 0 and what it created, with:
+  --no_wait_until_finish             submit the job, print its id and console page
+  --template_location gs://.../T     write a classic template, run nothing
+  --dry_run=True                     build and check the job, stage and submit nothing
+then run xlmr-corpus report DIR once the job has finished.
+
 Output: DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet (zstd), DIR/_stats.json, DIR/_SUCCESS,
 and the dataset card DIR/README.md with its PNG plots.
 Examples:
@@ -65,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"xlmr-corpus: error: {exc}", file=sys.stderr)
         return 2
+    if "launched" in stats:
+        print(launch_summary(stats, argv))
+        return 0
     output = stats["config"]["flags"]["output"]
     print(format_funnel(stats), end="\n\n")
     print(format_table(stats))
@@ -75,6 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"card:   none (--card off); xlmr-corpus report {output} writes it")
     return 0
+
+
+def launch_summary(launched: dict, argv: list[str]) -> str:
+    """What a run that ended at submission created, and what to do once its job has run."""
+    output = CorpusOptions(argv).output
+    after = (f"When the job has finished: xlmr-corpus report {output} writes the dataset card "
+             f"({STATS_FILE} is written by the job itself).")
+    if "template" in launched:
+        return (f"template: {launched['template']} (a classic Dataflow template; run it with gcloud dataflow jobs "
+                f"run NAME --gcs-location {launched['template']} --region REGION). {after}")
+    if "job_id" in launched:
+        return (f"job: {launched['job_id']} submitted, not waited for; watch it at {launched['console']} "
+                f"(counters read:files_done and read:bytes show its progress). {after}")
+    return "dry run: the Dataflow job was built and checked, nothing was staged or submitted."
 
 
 def _subcommand(name: str, description: str) -> argparse.ArgumentParser:

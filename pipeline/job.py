@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib.metadata
 import uuid
 from typing import Iterator
@@ -40,7 +41,7 @@ from .filters.length_filter import FilterMinChars
 from .filters.perplexity import LanguageModels, ScorePerplexity
 from .filters.quality_settings import Thresholds, load_thresholds
 from .formatters.text_repair import RepairText
-from .options import CorpusOptions, corpus_flags, parse_options, runs_here
+from .options import DRY_RUN, NO_WAIT, TEMPLATE, CorpusOptions, corpus_flags, launch_only, parse_options, runs_here
 from .progress import ProgressMonitor
 from .readers.http_reader import RetryPolicy
 from .readers.inputs import crawl_manifest, expand_inputs, input_bytes
@@ -116,10 +117,10 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, part: int = 0, last: bool 
         shard_rows=opts.shard_rows, config=_config(opts, files_), part=part, last=last)
 
 
-def prepare_output(opts: CorpusOptions, input_files: list[str]) -> RunPlan:
+def prepare_output(opts: CorpusOptions, input_files: list[str], record: bool = True) -> RunPlan:
     """This run's plan in --output (writers/parts.py): a new one; its own, unfinished, to resume; or with
     --append, new parts after a finished corpus's. Refuses an output holding other results, or clears it
-    with --overwrite."""
+    with --overwrite. `record`: write the plan (not for a template or a dry run, which run nothing now)."""
     output = opts.output
     parts = split_parts(input_files, opts.part_files)
     plan_id = run_id(parts, shaping_flags(opts))
@@ -146,7 +147,8 @@ def prepare_output(opts: CorpusOptions, input_files: list[str]) -> RunPlan:
         first = max(committed(output)) + 1
         files.delete(*(files.join(output, name) for name in (STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)))
     plan = RunPlan(plan_id, first, parts)
-    start_run(output, plan)
+    if record:
+        start_run(output, plan)
     return plan
 
 
@@ -214,16 +216,21 @@ def resolve(opts: CorpusOptions) -> Resolved:
     return Resolved(expand_inputs(patterns, opts.max_files), thresholds, models, prior_files(earlier))
 
 
-def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
-    """Run the job, part by part (writers/parts.py); when `wait`, write the dataset card
-    (stats/report.py) unless --card off, and return `_stats.json`'s content. A Spark run always waits."""
+def run(argv: list[str] | None = None, wait: bool = True) -> dict:
+    """Run the job, part by part (writers/parts.py). When it waits, write the dataset card
+    (stats/report.py) unless --card off, and return `_stats.json`'s content. A run that ends at
+    submission (`wait` False, as the Flex Template launcher runs it, or `launch_only`) returns
+    what it launched instead (`launched`). A Spark run always waits."""
     options = parse_options(argv)
     opts = options.view_as(CorpusOptions)
     resolved = resolve(opts)
+    # only a job that runs elsewhere can end at its submission
+    launch = launch_only(options) if opts.engine == "beam" and not runs_here(options) else None
+    wait = wait and launch is None
     if not wait and len(split_parts(resolved.files, opts.part_files)) > 1:
         raise UsageError("--part-files: a run of several parts waits for each before the next starts; "
                          "launch it from a machine that waits, or without --part-files")
-    run_plan = prepare_output(opts, resolved.files)
+    run_plan = prepare_output(opts, resolved.files, record=launch not in (TEMPLATE, DRY_RUN))
     to_read = [f for number, part in zip(run_plan.numbers(), run_plan.parts)
                if number not in committed(opts.output) for f in part]
     if opts.engine == "spark":
@@ -231,15 +238,19 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict | None:
 
         run_spark(part_plans(opts, resolved, run_plan), opts.spark_master, opts.conf)
     else:
-        from .engines.beam.job import run_beam
+        from .engines.beam.job import follow_job, launched, run_beam
 
-        local = runs_here(options)
+        local, progress = runs_here(options), opts.progress == "on" and wait
         monitor = (ProgressMonitor(len(to_read), input_bytes(to_read), opts.progress_interval)
-                   if local and wait and opts.progress == "on" else contextlib.nullcontext())
+                   if local and progress else contextlib.nullcontext())
+        follow = (functools.partial(follow_job, files=len(to_read), total_bytes=input_bytes(to_read),
+                                    interval=opts.progress_interval) if progress and not local else None)
         with monitor as progress_dir:
-            run_beam(options, part_plans(opts, resolved, run_plan, progress_dir), wait, quiet_workers=local)
+            result = run_beam(options, part_plans(opts, resolved, run_plan, progress_dir), wait,
+                              quiet_workers=local, follow=follow)
         if not wait:
-            return None
+            launch = launch or NO_WAIT
+            return launched(options, launch, result if launch == NO_WAIT else None)
     if not files.exists(files.join(opts.output, SUCCESS_FILE)):
         complete(opts.output)  # every part was committed before a kill let the last one finish
     if opts.card == "on":

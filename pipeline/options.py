@@ -13,7 +13,8 @@ import difflib
 import os
 import re
 
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import (GoogleCloudOptions, PipelineOptions, StandardOptions, TestOptions,
+                                                  _BeamArgumentParser)
 
 from xlmr.common.argtypes import checked, non_negative_int, positive_int
 from xlmr.common.language_codes import PRESETS, check_codes
@@ -259,6 +260,21 @@ def parse_options(argv: list[str] | None, prog: str = "xlmr-corpus") -> Pipeline
     if is_local(known.runner):
         overrides.update(_local_workers(known.direct_num_workers, known.direct_running_mode))
     return PipelineOptions(argv, **overrides)
+
+
+TEMPLATE, DRY_RUN, NO_WAIT = "template", "dry run", "no wait"
+
+
+def launch_only(options: PipelineOptions) -> str | None:
+    """Why a run ends once its job is built or submitted: it writes a classic template
+    (--template_location), is Beam's --dry_run, or was told --no_wait_until_finish. None: it waits."""
+    if options.view_as(GoogleCloudOptions).template_location:
+        return TEMPLATE
+    if str(options.view_as(TestOptions).dry_run).lower() in ("true", "1"):
+        return DRY_RUN
+    if options.view_as(StandardOptions).no_wait_until_finish:
+        return NO_WAIT
+    return None
 
 
 def is_local(runner: str | None) -> bool:

@@ -10,11 +10,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+import sys
+import time
+from typing import Callable, Iterable
 
 import apache_beam as beam
+from google.protobuf import text_format
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import GoogleCloudOptions
+from apache_beam.portability.api import beam_fn_api_pb2
+from apache_beam.runners.runner import PipelineState
 
 from ...dedup.deduplicate import NEAR_DUPLICATES
+from ...progress import ReaderProgress, format_line
+from ...stage import PASSED, READ
 from .dedup import INDEX, MAIN, Deduplicate
 from .stage_dofn import COUNTS_TAG, StageDoFn, apply_stage
 from .write import WriteCorpus
@@ -48,29 +57,90 @@ def build_pipeline(p: beam.Pipeline, plan):
     return pcoll | "WriteCorpus" >> write
 
 
-def run_beam(options, plans: Iterable, wait: bool, quiet_workers: bool = False) -> None:
+def run_beam(options, plans: Iterable, wait: bool, quiet_workers: bool = False,
+             follow: Callable | None = None):
     """Run each of `plans` (a part each, made as the one before commits) as a pipeline on the options'
     runner, waiting for each to finish when `wait` (job.py lets a run that does not wait have one
-    part). `quiet_workers`: a local run, whose worker processes forward a warning meant for Dataflow."""
+    part), through `follow(result)` when given (a job elsewhere: its progress). `quiet_workers`: a
+    local run, whose worker processes log through Beam's worker log channel. Returns the last
+    part's PipelineResult."""
     if quiet_workers:
         _quiet_local_workers()
+    result = None
     for plan in plans:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, plan)
         result = pipeline.run()
         if wait:
-            result.wait_until_finish()
+            (follow or _wait)(result)
+    return result
 
 
-class _DropWorkerNoise(logging.Filter):
-    """Drops the warning every local worker process forwards at start-up: it is about
-    Dataflow's staged main session, which a local run neither has nor needs."""
+def _wait(result) -> None:
+    result.wait_until_finish()
+
+
+def follow_job(result, files: int, total_bytes: int | None, interval: float) -> None:
+    """Wait for a job that runs elsewhere (Dataflow), with a progress line from its read counters every
+    `interval` seconds, as a local run shows from its workers."""
+    started = time.monotonic()
+    while True:
+        state = result.wait_until_finish(duration=int(interval * 1000))
+        print(f"{state}: {format_line(read_progress(result), files, total_bytes, time.monotonic() - started)}",
+              file=sys.stderr, flush=True)
+        if state and PipelineState.is_terminal(state):
+            return
+
+
+def read_progress(result) -> ReaderProgress:
+    """Files done, bytes and pages read so far, from the job's `read` counters (summed over steps;
+    committed where the runner has them, else attempted)."""
+    totals: dict[str, int] = {}
+    for counter in result.metrics().query(MetricsFilter().with_namespace(READ))["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
+    return ReaderProgress(files_done=totals.get("files_done", 0), bytes=totals.get("bytes", 0),
+                          pages=totals.get(PASSED, 0))
+
+
+WORKER_LOGS = "apache_beam.runners.portability.local_job_service"  # where local worker processes' logs arrive
+
+
+class WorkerLogLines(logging.Filter):
+    """Local worker processes' log records as one plain line each: Beam logs each as 'Worker: %s' of
+    its LogEntry protobuf in text form (severity, timestamp, message, instruction and transform ids,
+    log location), which this parses back to keep the message and where it was logged. Drops the
+    warning every worker forwards at start-up, about Dataflow's staged main session, which a local
+    run neither has nor needs. tests/pipeline/engines/test_beam.py fails if Beam's form changes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "No semi_persistent_directory found" not in record.getMessage()
+        if record.msg != "Worker: %s" or len(record.args or ()) != 1:
+            return True
+        try:
+            entry = text_format.Parse(str(record.args[0]), beam_fn_api_pb2.LogEntry())
+        except text_format.ParseError:
+            return True
+        if "No semi_persistent_directory found" in entry.message:
+            return False
+        record.msg, record.args = "worker: %s (%s)", (entry.message, entry.log_location or "?")
+        return True
 
 
 def _quiet_local_workers() -> None:
-    logger = logging.getLogger("apache_beam.runners.portability.local_job_service")
-    if not any(isinstance(f, _DropWorkerNoise) for f in logger.filters):
-        logger.addFilter(_DropWorkerNoise())
+    logger = logging.getLogger(WORKER_LOGS)
+    if not any(isinstance(f, WorkerLogLines) for f in logger.filters):
+        logger.addFilter(WorkerLogLines())
+
+
+def launched(options, launch: str, submitted) -> dict:
+    """What a run that does not wait created: {"launched": why (options.launch_only), and the template's
+    path, or the job's id and its Dataflow console page for `submitted`, the result of a job submitted}."""
+    google = options.view_as(GoogleCloudOptions)
+    out = {"launched": launch}
+    if google.template_location:
+        out["template"] = google.template_location
+    elif submitted is not None:
+        out["job_id"] = submitted.job_id()
+        out["console"] = (f"https://console.cloud.google.com/dataflow/jobs/{google.region}/{out['job_id']}"
+                          f"?project={google.project}")
+    return out

@@ -122,3 +122,27 @@ def test_bucket_accumulator_does_not_grow():
     acc = fn.merge_accumulators([acc, fn.create_accumulator(), small])
     assert fn.extract_output(acc) == "<urn:uuid:00000001>"
     assert len(pickle.dumps(acc)) < 2 * len(pickle.dumps("<urn:uuid:00000001>"))
+
+
+def test_local_worker_logs_print_as_plain_lines():
+    """A worker process's warning as Beam's local job service logs it ('Worker: ' and the LogEntry protobuf in
+    text form) reaches the user as its message and where it was logged; start-up noise is dropped."""
+    import logging
+
+    from apache_beam.portability.api import beam_fn_api_pb2
+
+    from xlmr.pipeline.engines.beam.job import WorkerLogLines
+
+    def logged(message: str) -> logging.LogRecord:
+        entry = beam_fn_api_pb2.LogEntry(severity=beam_fn_api_pb2.LogEntry.Severity.WARN, message=message,
+                                         instruction_id="bundle_7", transform_id="ReadRecords",
+                                         log_location="xlmr.pipeline.readers.warc:warc.py:108")
+        entry.timestamp.seconds = 1765000000
+        return logging.LogRecord("apache_beam.runners.portability.local_job_service", logging.WARNING, __file__, 1,
+                                 "Worker: %s", (str(entry).replace("\n", " "),), None)
+
+    record = logged('/in/arc.arc.gz@0: not a WARC file, "skipped"')
+    assert WorkerLogLines().filter(record)
+    assert record.getMessage() == ('worker: /in/arc.arc.gz@0: not a WARC file, "skipped" '
+                                   "(xlmr.pipeline.readers.warc:warc.py:108)")
+    assert not WorkerLogLines().filter(logged("No semi_persistent_directory found: ..."))
