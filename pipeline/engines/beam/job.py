@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import Callable, Iterable
@@ -66,6 +67,7 @@ def run_beam(options, plans: Iterable, wait: bool, quiet_workers: bool = False,
     part's PipelineResult."""
     if quiet_workers:
         _quiet_local_workers()
+    anonymous_on_emulator()
     result = None
     for plan in plans:
         pipeline = beam.Pipeline(options=options)
@@ -74,6 +76,26 @@ def run_beam(options, plans: Iterable, wait: bool, quiet_workers: bool = False,
         if wait:
             (follow or _wait)(result)
     return result
+
+
+def anonymous_on_emulator() -> None:
+    """On a GCS emulator (STORAGE_EMULATOR_HOST) with no Google credentials, tell Beam at once what its
+    own credential look-up finds after ~20 s of retries, each logged with a traceback: none, so Beam
+    connects anonymously, as the emulator expects. Beam has no public switch for this; the one place
+    it is set is here, and tests/pipeline/engines/test_dataflow.py fails if a Beam upgrade breaks it."""
+    if not os.environ.get("STORAGE_EMULATOR_HOST"):
+        return
+    import google.auth
+    from apache_beam.internal.gcp import auth
+
+    try:
+        google.auth.default()
+    except google.auth.exceptions.DefaultCredentialsError:
+        with auth._Credentials._credentials_lock:
+            if not auth._Credentials._credentials_init:
+                auth._Credentials._credentials, auth._Credentials._credentials_init = None, True
+                logging.getLogger(__name__).info("GCS emulator at %s, no Google credentials: connecting anonymously",
+                                                 os.environ["STORAGE_EMULATOR_HOST"])
 
 
 def _wait(result) -> None:
