@@ -33,15 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmr-eval", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpFormatter)
     io = parser.add_argument_group("model, data and output")
-    io.add_argument("--model", required=True, metavar="DIR",
-                    help="a Hugging Face XLM-R checkpoint (xlmr-train's OUT/final or OUT/checkpoints/step-N, or a "
-                         "downloaded xlm-roberta-base), local, gs:// or s3://")
+    io.add_argument("--model", required=True, metavar="DIR", help="a Hugging Face XLM-R checkpoint (xlmr-train's "
+                    "OUT/final or OUT/checkpoints/step-N, or a downloaded xlm-roberta-base), local, gs:// or s3://")
     io.add_argument("--output", required=True, metavar="OUT",
                     help="eval.json and accuracy_by_language.png go here (local, gs:// or s3://)")
     io.add_argument("--data", default=None, metavar="DIR",
-                    help="the xlmr-corpus output the model trained on: held-out text for the masked-LM task and "
-                         "each language's corpus share; default: the --data of the xlmr-train run that wrote "
-                         "--model (read from its metrics.jsonl), if any")
+                    help="the xlmr-corpus output the model trained on, or its token shards (xlmr-tokenizer "
+                         "encode): held-out text for the masked-LM task and each language's corpus share; default: "
+                         "the --data of the xlmr-train run that wrote --model (read from its metrics.jsonl), if any")
     io.add_argument("--tasks", nargs="+", choices=TASKS, default=None,
                     help=f"what to measure; default: {' '.join(TASKS)} (mlm only when there is a corpus)")
     io.add_argument("--languages", nargs="+", default=[], metavar="CODE",

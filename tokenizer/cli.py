@@ -40,12 +40,14 @@ def _vocab_size(value: str) -> int | None:
 
 
 
+ENCODE_HINT = ("Then: xlmr-tokenizer encode --corpus DIR --tokenizer TOKDIR --output TOK writes the corpus as token "
+               "shards for xlmr-train --data TOK (xlmr-tokenizer encode --help).")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmr-tokenizer", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpFormatter,
-                                     epilog="Then: xlmr-tokenizer encode --corpus DIR --tokenizer TOKDIR --output TOK "
-                                            "writes the corpus as token shards for xlmr-train --data TOK "
-                                            "(xlmr-tokenizer encode --help).")
+                                     epilog=ENCODE_HINT)
     parser.add_argument("--corpus", required=True, metavar="DIR",
                         help="an xlmr-corpus output (local, gs:// or s3://): lang=<code>/*.parquet and _stats.json")
     parser.add_argument("--output", required=True, metavar="TOKDIR",

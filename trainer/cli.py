@@ -29,9 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=HelpFormatter)
     io = parser.add_argument_group("data and output")
     io.add_argument("--data", required=True, metavar="DIR",
-                    help="the corpus's token shards from xlmr-tokenizer encode (a local directory: they are "
-                         "memory-mapped), or the xlmr-corpus output itself, local, gs:// or s3://, tokenised as it is "
-                         "read (the same sequences, ~50x slower per dataloader worker)")
+                    help="token shards from xlmr-tokenizer encode (local: they are memory-mapped), or the xlmr-corpus "
+                         "output itself (local, gs://, s3://), tokenised as read: the same sequences, ~50x slower")
     io.add_argument("--tokenizer", required=True, metavar="TOKDIR",
                     help="an xlmr-tokenizer output, local, gs:// or s3:// (AutoTokenizer.from_pretrained loads it)")
     io.add_argument("--output", required=True, metavar="OUT",

@@ -1,6 +1,7 @@
 """The Beam engine: each PTransform/DoFn with TestPipeline and assert_that."""
 
 import pickle
+import re
 
 import apache_beam as beam
 import pytest
@@ -146,3 +147,16 @@ def test_local_worker_logs_print_as_plain_lines():
     assert record.getMessage() == ('worker: /in/arc.arc.gz@0: not a WARC file, "skipped" '
                                    "(xlmr.pipeline.readers.warc:warc.py:108)")
     assert not WorkerLogLines().filter(logged("No semi_persistent_directory found: ..."))
+
+
+def test_a_job_that_runs_elsewhere_is_followed_by_its_read_counters(capsys):
+    """What the CLI prints while it waits for a Dataflow job, from the job's metrics (here a finished local job's)."""
+    from xlmr.pipeline.engines.beam.job import follow_job
+
+    files = [str(SAMPLE_WET), str(DATA / "no-such-file.warc.gz")]
+    p = beam.Pipeline()
+    _ = p | beam.Create(files) | beam.ParDo(StageDoFn(ReadRecords(1 << 20))).with_outputs(COUNTS_TAG, main="main")
+    follow_job(p.run(), files=2, total_bytes=2 * SAMPLE_WET.stat().st_size, interval=0.01)
+    line = capsys.readouterr().err.strip()
+    # both files done, the WET's 4 pages, the half of the bytes the missing file never had
+    assert re.fullmatch(r"DONE: 2/2 files, 4 pages \([\d.]+/s\), 50% of [\d.]+ kB(, ETA [\d:]+)?", line), line
