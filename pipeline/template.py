@@ -10,6 +10,7 @@ runner (the local check of the template) it runs to the end.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -145,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     worker_image = os.environ.get("XLMR_WORKER_IMAGE")
     if on_dataflow and worker_image and not launch.view_as(WorkerOptions).sdk_container_image:
         flags.append(f"--sdk_container_image={worker_image}")
-    run(flags, wait=not on_dataflow)
+    result = run(flags, wait=not on_dataflow)
+    if "launched" in result:  # the launcher's log: what was created
+        logging.info("xlmr-corpus: launched %s", json.dumps(result))
     return 0
 
 
