@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import importlib.metadata
 import uuid
-from typing import Iterator
+from typing import Callable, Iterator
 
 from xlmr.common import files
 from xlmr.common.argtypes import UsageError
@@ -117,10 +117,12 @@ def plan_job(opts: CorpusOptions, resolved: Resolved, part: int = 0, last: bool 
         shard_rows=opts.shard_rows, config=_config(opts, files_), part=part, last=last)
 
 
-def prepare_output(opts: CorpusOptions, input_files: list[str], record: bool = True) -> RunPlan:
+def prepare_output(opts: CorpusOptions, input_files: list[str]) -> tuple[RunPlan, Callable[[], None]]:
     """This run's plan in --output (writers/parts.py): a new one; its own, unfinished, to resume; or with
     --append, new parts after a finished corpus's. Refuses an output holding other results, or clears it
-    with --overwrite. `record`: write the plan (not for a template or a dry run, which run nothing now)."""
+    with --overwrite. Returns the plan and what starts it in --output (writes the plan; with --append,
+    removes the finished corpus's statistics and card), which part_plans calls once the engine asks for
+    the first part: an engine that fails to start leaves --output as it was."""
     output = opts.output
     parts = split_parts(input_files, opts.part_files)
     plan_id = run_id(parts, shaping_flags(opts))
@@ -130,7 +132,7 @@ def prepare_output(opts: CorpusOptions, input_files: list[str], record: bool = T
     earlier = runs(output)
     own = next((plan for plan in earlier if plan.id == plan_id), None)
     if own and not finished:
-        return own  # the same command again: resume
+        return own, _nothing  # the same command again: resume
     existing = existing_results(output)
     if existing and not opts.append:
         unfinished = (" It holds an unfinished run of other inputs or flags, which its own command resumes."
@@ -145,11 +147,17 @@ def prepare_output(opts: CorpusOptions, input_files: list[str], record: bool = T
                              + ("its last run did not finish; rerun that command first" if earlier else
                                 f"no {PARTS_DIR}/ or {SUCCESS_FILE}"))
         first = max(committed(output)) + 1
-        files.delete(*(files.join(output, name) for name in (STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)))
     plan = RunPlan(plan_id, first, parts)
-    if record:
+
+    def begin() -> None:
+        if existing:
+            files.delete(*(files.join(output, name) for name in (STATS_FILE, SUCCESS_FILE, CARD_FILE, *PLOT_FILES)))
         start_run(output, plan)
-    return plan
+    return plan, begin
+
+
+def _nothing() -> None:
+    pass
 
 
 def existing_results(output: str) -> list[str]:
@@ -170,10 +178,12 @@ def shaping_flags(opts: CorpusOptions) -> dict:
     return {action.dest: getattr(opts, action.dest) for action in corpus_flags() if action.dest not in NOT_SHAPING}
 
 
-def part_plans(opts: CorpusOptions, resolved: Resolved, run_plan: RunPlan,
+def part_plans(opts: CorpusOptions, resolved: Resolved, run_plan: RunPlan, begin: Callable[[], None],
                progress_dir: str | None = None) -> Iterator[JobPlan]:
     """The JobPlan of each part not yet committed, made when the engine asks for it, after the part
-    before it has committed: each is deduplicated against the index of every part before it."""
+    before it has committed: each is deduplicated against the index of every part before it. `begin`
+    (prepare_output's) runs before the first."""
+    begin()
     done, last = committed(opts.output), run_plan.numbers()[-1]
     for number, part_files in zip(run_plan.numbers(), run_plan.parts):
         if number in done:
@@ -230,13 +240,15 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict:
     if not wait and len(split_parts(resolved.files, opts.part_files)) > 1:
         raise UsageError("--part-files: a run of several parts waits for each before the next starts; "
                          "launch it from a machine that waits, or without --part-files")
-    run_plan = prepare_output(opts, resolved.files, record=launch not in (TEMPLATE, DRY_RUN))
+    run_plan, begin = prepare_output(opts, resolved.files)
+    if launch in (TEMPLATE, DRY_RUN):  # they run nothing now: the output stays as it is
+        begin = _nothing
     to_read = [f for number, part in zip(run_plan.numbers(), run_plan.parts)
                if number not in committed(opts.output) for f in part]
     if opts.engine == "spark":
         from .engines.spark.job import run_spark  # pyspark: only where the Spark engine runs
 
-        run_spark(part_plans(opts, resolved, run_plan), opts.spark_master, opts.conf)
+        run_spark(part_plans(opts, resolved, run_plan, begin), opts.spark_master, opts.conf)
     else:
         from .engines.beam.job import follow_job, launched, run_beam
 
@@ -246,7 +258,7 @@ def run(argv: list[str] | None = None, wait: bool = True) -> dict:
         follow = (functools.partial(follow_job, files=len(to_read), total_bytes=input_bytes(to_read),
                                     interval=opts.progress_interval) if progress and not local else None)
         with monitor as progress_dir:
-            result = run_beam(options, part_plans(opts, resolved, run_plan, progress_dir), wait,
+            result = run_beam(options, part_plans(opts, resolved, run_plan, begin, progress_dir), wait,
                               quiet_workers=local, follow=follow)
         if not wait:
             launch = launch or NO_WAIT

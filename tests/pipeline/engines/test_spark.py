@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -177,12 +178,15 @@ def _corpus_error(capsys, *flags: str) -> str:
     """What `xlmr-corpus --engine spark` prints on stderr when it refuses to start (exit status 2)."""
     from xlmr.pipeline.cli import main
 
-    argv = ["--input", str(SAMPLE_WET), "--output", "/tmp/never-written", "--engine", "spark", *flags]
+    output = Path(tempfile.mkdtemp())
+    argv = ["--input", str(SAMPLE_WET), "--output", str(output), "--engine", "spark", *flags]
     try:
         code = main(argv)
     except SystemExit as exit_:  # argparse's own errors
         code = exit_.code
     assert code == 2
+    assert not any(output.iterdir())  # a run that cannot start writes nothing
+    output.rmdir()
     return capsys.readouterr().err
 
 
