@@ -31,8 +31,9 @@ at submission instead, with exit status 0 and what it created, with:
   --dry_run=True                     build and check the job, stage and submit nothing
 then run xlmr-corpus report DIR once the job has finished.
 
-Output: DIR/lang=<code>/part-NNNNN-of-MMMMM.parquet (zstd), DIR/_stats.json, DIR/_SUCCESS,
-and the dataset card DIR/README.md with its PNG plots.
+Output: DIR/lang=<code>/part-PPPPP-NNNNN-of-MMMMM.parquet (zstd; shard N of M of part P), DIR/_stats.json,
+DIR/_index/ (the dedup index), DIR/_parts/ (resume records), DIR/_SUCCESS, and the dataset card DIR/README.md
+with its PNG plots.
 Examples:
   xlmr-corpus --input sample/sample.warc.gz --output out/corpus
   xlmr-corpus report out/corpus        # rewrite the card (e.g. after a Dataflow run)

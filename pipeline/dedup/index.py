@@ -1,10 +1,10 @@
 """A corpus's dedup index, `DIR/_index/`: what both dedups need to recognise its content later,
 without reading its text again.
 
-    _index/paragraphs/part-NNNNN-of-MMMMM.parquet   hash (int64): each paragraph hash the corpus's
-                                                    documents won (CCNet normalisation, dedup/hashing.py)
-    _index/bands/part-NNNNN-of-MMMMM.parquet        band (int16), key (int64): each MinHash LSH bucket
-                                                    its documents won (near-dup on only)
+    _index/paragraphs/part-PPPPP-NNNNN-of-MMMMM.parquet   hash (int64): each paragraph hash the corpus's
+                                                          documents won (CCNet normalisation, dedup/hashing.py)
+    _index/bands/part-PPPPP-NNNNN-of-MMMMM.parquet        band (int16), key (int64): each MinHash LSH bucket
+                                                          its documents won (near-dup on only)
 
 A run given `--dedup-against PREV` reads PREV's index as claims by a keeper key smaller than
 any document's (rules.PRIOR): a paragraph whose hash PREV holds is removed, a document sharing
