@@ -65,10 +65,8 @@ class Corpus:
         shards = self.shards(lang)
         random.Random(f"{seed}:{lang}").shuffle(shards)
         for path in shards:
-            with pq.ParquetFile(path, filesystem=self.fs) as parquet:  # local: read by pyarrow itself
-                for group in range(parquet.num_row_groups):
-                    for text in parquet.read_row_group(group, columns=["text"]).column("text").to_pylist():
-                        yield from text.split("\n")
+            for _, text in self.texts(path):
+                yield from text.split("\n")
 
 
 def select_languages(corpus: Corpus, wanted: list[str]) -> dict[str, int]:

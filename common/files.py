@@ -119,6 +119,21 @@ def rename(source: str, target: str) -> None:
         os.replace(src, dst)
 
 
+@contextlib.contextmanager
+def local_file(uri: str) -> Iterator[str]:
+    """A local path to write the file at `uri` through (pyarrow's writers need a seekable local file):
+    the path itself, its folder made, or a temporary file copied to a remote `uri` once written."""
+    if not is_remote(uri):
+        local = absolute(uri)
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="xlmr-") as tmp:
+        local = os.path.join(tmp, posixpath.basename(uri))
+        yield local
+        put(local, uri)
+
+
 def put(local: str | Path, uri: str) -> None:
     """Copy one local file to `uri`."""
     fs, path = filesystem(uri)

@@ -18,8 +18,6 @@ Rows are hash-sharded (INDEX_ROWS a file on average) and sorted, so a rerun writ
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import Iterable, Iterator
 
 import pyarrow as pa
@@ -53,10 +51,8 @@ def write_index(rows: Iterable[tuple], kind: str, path: str) -> None:
     """One index file of `rows` (sorted here) to a local, gs:// or s3:// path."""
     columns = list(zip(*sorted(rows))) or [[] for _ in SCHEMAS[kind]]
     table = pa.table([pa.array(c, type=f.type) for c, f in zip(columns, SCHEMAS[kind])], schema=SCHEMAS[kind])
-    with tempfile.TemporaryDirectory() as tmp:
-        local = os.path.join(tmp, "index.parquet")
+    with files.local_file(path) as local:
         pq.write_table(table, local, compression="zstd")
-        files.put(local, path)
 
 
 def prior_files(corpora: list[str]) -> dict[str, list[str]]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-import os
-import tempfile
 from typing import Iterable
 
 import pyarrow as pa
@@ -108,14 +106,11 @@ def shard_of(doc_id: str, n_shards: int) -> int:
 
 def write_parquet(docs: Iterable[Document], path: str) -> None:
     """Write one shard, `docs` in id order, to a local, gs:// or s3:// path: row group by row group
-    (memory holds one), via a local file (pyarrow needs seek)."""
+    (memory holds one)."""
     docs = iter(docs)
-    with tempfile.TemporaryDirectory() as tmp:
-        local = os.path.join(tmp, "shard.parquet")
-        with pq.ParquetWriter(local, SCHEMA, compression="zstd") as writer:
-            while group := list(itertools.islice(docs, ROW_GROUP)):
-                writer.write_table(pa.Table.from_pylist([to_row(d) for d in group], schema=SCHEMA))
-        files.put(local, path)
+    with files.local_file(path) as local, pq.ParquetWriter(local, SCHEMA, compression="zstd") as writer:
+        while group := list(itertools.islice(docs, ROW_GROUP)):
+            writer.write_table(pa.Table.from_pylist([to_row(d) for d in group], schema=SCHEMA))
 
 
 def finalize(output: str, written: list[tuple[str, str, str]], lang_totals: dict[str, tuple],
