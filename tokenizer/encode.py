@@ -2,7 +2,7 @@
 (common/token_shards.py) that `xlmr-train --data TOK` reads at memory speed.
 
 Shards are encoded in parallel, one process a core (each with the tokenizer's own Rust encoder,
-single-threaded, on a row group's paragraphs at a time), written locally and, for a gs:// or
+single-threaded, on a batch of rows' paragraphs at a time), written locally and, for a gs:// or
 s3:// output, uploaded. The manifest is written last. Encoding again into the same TOK encodes
 only the corpus shards it lacks, such as a corpus grown by `xlmr-corpus --append`; a TOK made
 with another tokenizer is refused.
@@ -10,6 +10,7 @@ with another tokenizer is refused.
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from xlmr.common.token_shards import (FORMAT, MANIFEST, fingerprint, paragraph_e
                                       write_shard)
 
 _worker: dict = {}  # per pool process: the corpus, the encoder, where shards go
+BATCH_ROWS = 2000  # rows (documents) encoded together: the corpus shards' row group
 
 
 def _start(corpus_uri: str, tokdir: str, out: str) -> None:
@@ -33,11 +35,12 @@ def _encode(shard: str) -> tuple[str, dict]:
     corpus, encode = _worker["corpus"], _worker["encode"]
 
     def rows():
-        texts = [text for _, text in corpus.texts(shard)]
-        split = [text.split("\n") for text in texts]
-        ids = iter(encode([p for paragraphs in split for p in paragraphs]))
-        for paragraphs in split:
-            yield [next(ids) for _ in paragraphs]
+        texts = (text for _, text in corpus.texts(shard))
+        # a batch of rows at a time: the whole shard's text would be held at once otherwise
+        while batch := [text.split("\n") for text in itertools.islice(texts, BATCH_ROWS)]:
+            ids = iter(encode([p for paragraphs in batch for p in paragraphs]))
+            for paragraphs in batch:
+                yield [next(ids) for _ in paragraphs]
 
     name, started = shard_name(shard), time.perf_counter()
     counts = write_shard(rows(), _worker["out"], name)
