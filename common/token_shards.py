@@ -95,8 +95,6 @@ class TokenShard:
         """The token ids of each paragraph of row `row`: the row's ids read from the map at once."""
         first, last = int(self.row_starts[row]), int(self.row_starts[row + 1])
         bounds = self.paragraph_starts[first:last + 1].tolist()
-        if not bounds:
-            return []
         start = bounds[0]
         flat = self.ids[start:bounds[-1]].tolist()
         return [flat[a - start:b - start] for a, b in zip(bounds, bounds[1:])]

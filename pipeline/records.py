@@ -34,7 +34,7 @@ class RawRecord:
     payload: bytes
     content_type: str = ""  # HTTP Content-Type header, "" when absent
     is_text: bool = False  # True for WET: payload is already extracted text
-    dump: str | None = None  # the crawl it belongs to (readers/warc.py: crawl_of), None when unknown
+    dump: str | None = None  # the crawl it belongs to (readers/warc.py: Crawls), None when unknown
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,8 +81,8 @@ class PackedStream(IterableDataset):
             k += 1
             positions[lang] = packer(lang).state
             # an int64 buffer the tensor takes over: 5x faster than torch.tensor(list) on 512 ids
-            yield torch.frombuffer(array.array("q", sequence), dtype=torch.int64), {"reader": reader, "k": k, "lang": lang,
-                                           "position": positions[lang], "empty": sorted(empty)}
+            ids = torch.frombuffer(array.array("q", sequence), dtype=torch.int64)
+            yield ids, {"reader": reader, "k": k, "lang": lang, "position": positions[lang], "empty": sorted(empty)}
 
     def _choose(self, u: float, empty: set[str]) -> str:
         """The language a uniform draw u picks; languages this reader found empty are left out."""

@@ -5,8 +5,8 @@ the smallest keeper key wins. The key is (tagged, id): a document that `--qualit
 marked as failing a check loses to every untagged one, so the untagged documents of a
 `tag` run keep exactly the text a `filter` run keeps; otherwise the smallest id wins.
 Winners then depend only on keys, never on order, so any runner, bundling or worker
-count gives the same corpus. An earlier corpus's claims (PRIOR) beat every document. The shuffles that apply these rules are in deduplicate.py
-(Beam); every engine calls the same functions.
+count gives the same corpus. An earlier corpus's claims (PRIOR) beat every document. The
+shuffles that apply these rules are in deduplicate.py; every engine calls the same functions.
 
 A document is a near-duplicate when it shares an LSH bucket with a smaller key, i.e.
 when it does not win all of its `bands` buckets. Each distinct normalised paragraph

@@ -16,11 +16,11 @@ import time
 from typing import Callable, Iterable
 
 import apache_beam as beam
-from google.protobuf import text_format
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import GoogleCloudOptions
 from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.runner import PipelineState
+from google.protobuf import text_format
 
 from ...dedup.deduplicate import NEAR_DUPLICATES
 from ...progress import ReaderProgress, format_line

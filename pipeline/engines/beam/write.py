@@ -8,9 +8,9 @@ into place (writers/parquet_shards.py says how).
 
 from __future__ import annotations
 
-import apache_beam as beam
-
 import functools
+
+import apache_beam as beam
 
 from xlmr.common import files
 from xlmr.common.corpus_layout import index_path, shard_path
